@@ -1,0 +1,1 @@
+"""Execution backends (local pool, Ray, Dask) behind one small interface."""

@@ -1,0 +1,1 @@
+"""vfactory: a virtual-factory toolkit."""
