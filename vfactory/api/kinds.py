@@ -1,0 +1,146 @@
+"""Registry of job kinds: kind name → function that runs one job in a worker's child process.
+
+A kind is ``fn(job_dir, layout_path, options, progress) -> dict``: it reads the layout (attachments
+sit next to it), writes any artifacts into ``job_dir``, reports ``progress(stage, percent)`` and
+returns the results (JSON-able), which the worker stores as ``results.json``.
+
+Kinds are registered as functions or as ``"module:function"`` strings resolved on first use, so a
+kind whose implementation is missing on this server is simply *unavailable* (the API answers 422)
+rather than an import error. Extra kinds can come from ``VFACTORY_KINDS`` =
+``name=module:function,name2=module:function`` (read by the service and the workers alike).
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+Progress = Callable[[str, float], None]
+KindFn = Callable[[Path, Path, dict[str, Any], Progress], dict[str, Any]]
+
+KNOWN_KINDS = ("simulate", "physics", "optimize", "schedule", "recommend", "calibrate")
+
+
+class KindUnavailable(LookupError):
+    """The kind is unknown or its implementation cannot be loaded on this server."""
+
+
+_lock = threading.Lock()
+_registry: dict[str, KindFn | str] = {}
+_resolved: dict[str, KindFn | None] = {}
+_env_loaded: str | None = None
+
+
+def register(name: str, fn: KindFn | str) -> None:
+    """Register (or replace) a kind; ``fn`` is a function or a ``"module:function"`` path."""
+    with _lock:
+        _registry[name] = fn
+        _resolved.pop(name, None)
+
+
+def _load_env() -> None:
+    global _env_loaded
+    spec = os.environ.get("VFACTORY_KINDS", "")
+    if spec == _env_loaded:
+        return
+    for item in filter(None, (s.strip() for s in spec.split(","))):
+        name, sep, target = item.partition("=")
+        if not sep or ":" not in target:
+            raise ValueError(f"VFACTORY_KINDS entry {item!r}: expected name=module:function")
+        register(name.strip(), target.strip())
+    _env_loaded = spec
+
+
+def _resolve(name: str) -> KindFn | None:
+    with _lock:
+        if name in _resolved:
+            return _resolved[name]
+        target = _registry.get(name)
+    fn: KindFn | None
+    if target is None:
+        fn = None
+    elif isinstance(target, str):
+        module, _, attr = target.partition(":")
+        try:
+            fn = getattr(importlib.import_module(module), attr)
+        except (ImportError, AttributeError):
+            fn = None
+    else:
+        fn = target
+    with _lock:
+        _resolved[name] = fn
+    return fn
+
+
+def available() -> list[str]:
+    """Kinds this server can run, sorted."""
+    _load_env()
+    with _lock:
+        names = list(_registry)
+    return sorted(n for n in names if _resolve(n) is not None)
+
+
+def get(name: str) -> KindFn:
+    """The kind's function, or KindUnavailable with a message naming the available kinds."""
+    _load_env()
+    fn = _resolve(name)
+    if fn is None:
+        avail = ", ".join(available()) or "none"
+        if name in KNOWN_KINDS or name in _registry:
+            raise KindUnavailable(f"kind {name!r} is not available on this server; available: {avail}")
+        raise KindUnavailable(f"unknown kind {name!r}; available: {avail}")
+    return fn
+
+
+# --- built-in kinds ---
+
+
+def simulate(job_dir: Path, layout_path: Path, options: dict[str, Any], progress: Progress) -> dict:
+    """Line simulation: ``vfactory.sim.run`` on the uploaded layout. Options: replications, seed."""
+    from vfactory import layout as layout_pkg
+    from vfactory import sim
+
+    progress("loading layout", 0.0)
+    factory = layout_pkg.load(layout_path)
+    progress("simulating", 1.0)
+
+    def on_progress(done: int, total: int) -> None:
+        progress(f"replication {done}/{total}", 1.0 + 98.0 * done / max(total, 1))
+
+    result = sim.run(
+        factory,
+        replications=options.get("replications"),
+        seed=options.get("seed"),
+        progress=on_progress,
+    )
+    progress("writing results", 99.0)
+    return result.to_dict()
+
+
+def _simulate_available() -> KindFn | None:
+    try:
+        importlib.import_module("vfactory.sim")
+        importlib.import_module("vfactory.layout")
+    except ImportError:
+        return None
+    return simulate
+
+
+register("simulate", "vfactory.api.kinds:_simulate_entry")
+for _name in ("physics", "optimize", "schedule", "recommend", "calibrate"):
+    # The pipeline module provides these when it exists: vfactory.pipeline.<name>_kind.
+    register(_name, f"vfactory.pipeline:{_name}_kind")
+
+
+def __getattr__(attr: str) -> Any:
+    # ``_simulate_entry`` resolves only when vfactory.sim and vfactory.layout are importable.
+    if attr == "_simulate_entry":
+        fn = _simulate_available()
+        if fn is None:
+            raise AttributeError(attr)
+        return fn
+    raise AttributeError(attr)

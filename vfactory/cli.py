@@ -1,0 +1,188 @@
+"""The ``vfactory`` command line: validate, schema, simulate, … (``vfactory --help``)."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.table import Table
+
+app = typer.Typer(
+    name="vfactory",
+    help=(
+        "Virtual factory: simulate a production line described in YAML, couple it to process physics, "
+        "search for better process conditions and plan production.\n\n"
+        "Start with:  vfactory validate examples/heat_treatment/line.yaml  then  vfactory simulate "
+        "examples/heat_treatment/line.yaml. Every time in a layout is in its factory.time_unit."
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+console = Console()
+err_console = Console(stderr=True)
+
+EXIT_USER_ERROR = 2
+
+
+def _user_error(message: str) -> typer.Exit:
+    err_console.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    return typer.Exit(EXIT_USER_ERROR)
+
+
+def load_layout(path: Path):
+    """Load a layout for a command; user mistakes end the command with exit code 2, no traceback."""
+    from .layout import LayoutError, load
+
+    try:
+        return load(path)
+    except LayoutError as exc:
+        n = len(exc.issues)
+        err_console.print(f"[red]{path}: {n} problem{'s' if n != 1 else ''} in the layout[/red]", highlight=False)
+        for issue in exc.issues:
+            err_console.print(str(issue), highlight=False, markup=False, soft_wrap=True)
+        raise typer.Exit(EXIT_USER_ERROR) from None
+
+
+@app.command()
+def validate(
+    layout: Path = typer.Argument(..., help="Layout YAML file."),
+) -> None:
+    """Check a layout without running it: syntax, fields, units, references between sections.
+
+    Problems are listed as FILE:LINE:COLUMN: field.path: message; the exit code is 2 if there are any.
+    """
+    f = load_layout(layout)
+    from .layout.capacity import offered_load
+
+    console.print(
+        f"[green]ok[/green] {layout}: line {f.name!r}, {len(f.stations)} stations, {len(f.products)} products, "
+        f"time unit {f.time_unit}",
+        highlight=False,
+    )
+    for line in offered_load(f):
+        console.print(line, highlight=False)
+
+
+@app.command()
+def schema(
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+) -> None:
+    """Print the JSON Schema of layout files (for editor completion and checks).
+
+    For VS Code with the YAML extension, put  # yaml-language-server: $schema=vfactory-layout.schema.json
+    at the top of a layout after  vfactory schema -o vfactory-layout.schema.json.
+    """
+    from .layout import json_schema
+
+    text = json.dumps(json_schema(), indent=2)
+    if output:
+        output.write_text(text + "\n")
+        console.print(f"wrote {output}")
+    else:
+        sys.stdout.write(text + "\n")
+
+
+def _fmt(est, digits: int = 4) -> str:
+    if est.half_width is None:
+        return f"{est.mean:.{digits}g}"
+    return f"{est.mean:.{digits}g} ± {est.half_width:.2g}"
+
+
+def print_result(result) -> None:
+    u = result.time_unit
+    k = result.kpis
+    t = Table(title=f"{result.factory}: {len(result.replications)} replications, 95 % CI (t), time unit {u}")
+    t.add_column("KPI")
+    t.add_column("value", justify="right")
+    rows = [
+        ("throughput [parts/h]", "throughput_per_hour"),
+        (f"throughput [parts/{u}]", "throughput"),
+        ("WIP (time average) [parts]", "wip"),
+        (f"lead time mean [{u}]", "lead_time.mean"),
+        (f"lead time p50 [{u}]", "lead_time.p50"),
+        (f"lead time p95 [{u}]", "lead_time.p95"),
+        ("scrap rate", "scrap_rate"),
+        ("energy per good part [kWh]", "energy_per_good_part_kwh"),
+    ]
+    for label, key in rows:
+        t.add_row(escape(label), _fmt(k[key]))
+    console.print(t)
+    s = Table(title="stations: fraction of time per state; util. = working/scheduled; buffer = mean parts waiting")
+    for col in ("station", "work", "setup", "blocked", "starved", "down", "off", "util.", "buffer"):
+        s.add_column(col, justify="right" if col != "station" else "left")
+    for name in result.stations:
+        p = f"stations.{name}."
+        fr = result.state_fractions(name)
+        mark = " *" if name == result.bottleneck else ""
+        s.add_row(
+            name + mark,
+            *(f"{fr[x]:.3f}" for x in ("working", "setup", "blocked", "starved", "down", "off_shift")),
+            f"{k[p + 'utilisation'].mean:.3f}",
+            f"{k[p + 'buffer_wip'].mean:.3g}",
+        )
+    console.print(s)
+    share = ", ".join(f"{n} {v:.0%}" for n, v in sorted(result.bottleneck_share.items(), key=lambda x: -x[1]))
+    console.print(f"bottleneck (*, longest active time): {result.bottleneck} (share of replications: {share})")
+    console.print(f"seeds: base {result.seed}, replications 0..{len(result.replications) - 1}", highlight=False)
+
+
+@app.command()
+def simulate(
+    layout: Path = typer.Argument(..., help="Layout YAML file."),
+    replications: Optional[int] = typer.Option(None, "--replications", "-n", min=1, help="Override factory.replications."),
+    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Override factory.seed."),
+    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all KPIs with CIs and seeds to this JSON file."),
+    cluster: Optional[str] = typer.Option(
+        None, "--cluster", envvar="VFACTORY_CLUSTER", help="Where replications run: local (default), ray, tcp://…"
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
+) -> None:
+    """Simulate a line over replications and print KPIs with 95 % confidence intervals.
+
+    Example:  vfactory simulate examples/heat_treatment/line.yaml -n 20 --json out.json
+    """
+    from . import sim
+
+    f = load_layout(layout)
+    executor = None
+    if cluster and cluster != "inline":
+        executor = _executor(cluster)
+    try:
+        result = sim.run(f, replications=replications, seed=seed, progress=not quiet, executor=executor)
+    finally:
+        if executor is not None:
+            executor.close()
+    print_result(result)
+    if json_out:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default) + "\n")
+        console.print(f"wrote {json_out}")
+
+
+def _json_default(x):
+    return None
+
+
+def _executor(spec: str):
+    try:
+        from cluster import get_executor
+    except ImportError as exc:  # pragma: no cover - the cluster package ships with vfactory
+        raise _user_error(f"cluster backends unavailable: {exc}") from None
+    try:
+        return get_executor(spec)
+    except ValueError as exc:
+        raise _user_error(str(exc)) from None
+
+
+def main() -> None:
+    app()
+
+
+if __name__ == "__main__":
+    main()

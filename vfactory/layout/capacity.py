@@ -1,0 +1,39 @@
+"""A quick capacity check of a layout: offered load per station from mean times (no simulation)."""
+
+from __future__ import annotations
+
+from .distribution import SECONDS_PER
+from .model import Factory
+
+
+def offered_load(f: Factory) -> list[str]:
+    """Human-readable lines: each station's utilisation implied by arrival rates, and warnings."""
+    unit = f.time_unit
+
+    def mean(d) -> float:
+        factor = SECONDS_PER[d.unit] / SECONDS_PER[unit] if d.unit else 1.0
+        return d.mean_value * factor
+
+    rates: dict[str, float] = {}
+    saturated = False
+    for pname, p in f.products.items():
+        if p.arrival == "saturated":
+            saturated = True
+            continue
+        rates[pname] = p.arrival.lot_size / mean(p.arrival.interarrival)
+    lines = []
+    if saturated:
+        lines.append("saturated supply: load check skipped for saturated products")
+    for sname, st in f.stations.items():
+        work = 0.0
+        for pname, p in f.products.items():
+            if sname in p.route and pname in rates:
+                work += rates[pname] * mean(st.process_time_for(pname)) / st.batch_size
+        if work == 0:
+            continue
+        rho = work / st.servers
+        note = ""
+        if rho >= 1:
+            note = "  [overloaded: queue grows without bound]" if st.buffer is None else "  [overloaded]"
+        lines.append(f"  {sname}: offered load {rho:.3f} (before failures, setups and scrap){note}")
+    return lines

@@ -1,0 +1,258 @@
+"""Layout loading: YAML text → validated ``Factory``, with every problem located in the source."""
+
+from __future__ import annotations
+
+import copy
+import csv
+import json
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from .base import suggest
+from .errors import LayoutError, LayoutIssue
+from .model import Factory
+from .source import Source, read_file, read_yaml
+
+MAX_EMPIRICAL_ROWS = 1_000_000
+
+
+def _found(value: Any) -> str:
+    text = json.dumps(value, default=str) if not isinstance(value, str) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _pydantic_issues(exc: ValidationError, src: Source) -> list[LayoutIssue]:
+    issues = []
+    for err in exc.errors():
+        loc = tuple(err["loc"])
+        # pydantic appends validator names for unions/annotated types; keep only real data keys
+        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith(("function-", "<")))))
+        kind = err["type"]
+        msg = err["msg"]
+        if kind == "unknown_key":
+            loc = loc + (err["ctx"]["key"],)
+        elif kind == "missing":
+            msg = f"required field {loc[-1]!r} is missing"
+        elif "input" in err and kind not in ("unknown_key",) and not isinstance(err["input"], dict):
+            msg = f"{msg}; found {_found(err['input'])}"
+        if msg.startswith("Value error, "):
+            msg = msg[len("Value error, ") :]
+        issues.append(src.issue(loc, msg))
+    # one message per location is enough (unions repeat themselves)
+    seen, unique = set(), []
+    for i in issues:
+        if (i.path, i.message) not in seen:
+            seen.add((i.path, i.message))
+            unique.append(i)
+    return unique
+
+
+def _reference_issues(f: Factory, src: Source) -> list[LayoutIssue]:
+    """Names that must refer to something defined elsewhere in the layout."""
+    issues = []
+    stations, products, crews = f.stations, f.products, f.repair_crews
+    for pname, product in products.items():
+        for i, sname in enumerate(product.route):
+            if sname not in stations:
+                issues.append(
+                    src.issue(
+                        ("products", pname, "route", i),
+                        f"unknown station {sname!r}{suggest(sname, stations)} (stations: {', '.join(stations)})",
+                    )
+                )
+        if len(set(product.route)) != len(product.route):
+            issues.append(src.issue(("products", pname, "route"), "a route visits each station at most once"))
+    routed: dict[str, list[str]] = {s: [] for s in stations}
+    for pname, product in products.items():
+        for sname in product.route:
+            routed.setdefault(sname, []).append(pname)
+    saturated_at: dict[str, str] = {}
+    for pname, product in products.items():
+        if product.arrival == "saturated":
+            first = product.route[0]
+            if first in saturated_at:
+                issues.append(
+                    src.issue(
+                        ("products", pname, "arrival"),
+                        f"station {first!r} already has saturated supply of {saturated_at[first]!r}; "
+                        "one saturated product per first station",
+                    )
+                )
+            saturated_at[first] = pname
+    for sname, st in stations.items():
+        if not isinstance(st.process_time, dict):
+            pass
+        else:
+            for p in st.process_time:
+                if p not in products:
+                    issues.append(
+                        src.issue(("stations", sname, "process_time", p), f"unknown product {p!r}{suggest(p, products)}")
+                    )
+            for p in routed.get(sname, []):
+                if p not in st.process_time:
+                    issues.append(
+                        src.issue(
+                            ("stations", sname, "process_time"),
+                            f"no process time for product {p!r}, which is routed through {sname!r}",
+                        )
+                    )
+        for i, fl in enumerate(st.failures):
+            if fl.crew is not None and fl.crew not in crews:
+                issues.append(
+                    src.issue(
+                        ("stations", sname, "failures", i, "crew"),
+                        f"unknown repair crew {fl.crew!r}{suggest(fl.crew, crews)}"
+                        + (f" (crews: {', '.join(crews)})" if crews else " (no repair_crews defined)"),
+                    )
+                )
+        names = [fl.name for fl in st.failures]
+        if len(set(names)) != len(names):
+            issues.append(src.issue(("stations", sname, "failures"), "failure modes need distinct names"))
+        if st.setup is not None:
+            for a, row in st.setup.changeover.items():
+                for p, loc in [(a, ("stations", sname, "setup", "changeover", a))] + [
+                    (b, ("stations", sname, "setup", "changeover", a, b)) for b in row
+                ]:
+                    if p not in products:
+                        issues.append(src.issue(loc, f"unknown product {p!r}{suggest(p, products)}"))
+        if not routed.get(sname):
+            issues.append(src.issue(("stations", sname), f"station {sname!r} is on no product's route"))
+    return issues
+
+
+def _load_empirical(data: Any, src: Source, base_dir: Path | None) -> list[LayoutIssue]:
+    """Fill ``values`` of empirical distributions from their CSV files (in place)."""
+    issues: list[LayoutIssue] = []
+    cache: dict[Path, list[dict]] = {}
+
+    def visit(node: Any, loc: tuple):
+        if isinstance(node, dict):
+            if node.get("dist") == "empirical" and node.get("values") is None and isinstance(node.get("file"), str):
+                _fill(node, loc)
+            for k, v in node.items():
+                visit(v, loc + (k,))
+        elif isinstance(node, list):
+            for i, v in enumerate(node):
+                visit(v, loc + (i,))
+
+    def _fill(node: dict, loc: tuple):
+        name = node["file"]
+        column = node.get("column")
+        rel = Path(name)
+        if rel.is_absolute() or ".." in rel.parts:
+            issues.append(src.issue(loc + ("file",), f"file {name!r} must be a relative path inside the job folder"))
+            return
+        path = (base_dir or Path(".")) / rel
+        if path not in cache:
+            try:
+                with open(path, newline="", encoding="utf-8-sig") as fh:
+                    cache[path] = list(csv.DictReader(fh))
+            except FileNotFoundError:
+                issues.append(src.issue(loc + ("file",), f"file {name!r} not found (looked in {path.parent})"))
+                return
+            except (UnicodeDecodeError, csv.Error) as exc:
+                issues.append(src.issue(loc + ("file",), f"cannot read {name!r} as CSV: {exc}"))
+                return
+        rows = cache[path]
+        if len(rows) > MAX_EMPIRICAL_ROWS:
+            issues.append(src.issue(loc + ("file",), f"{name}: more than {MAX_EMPIRICAL_ROWS} rows"))
+            return
+        if not isinstance(column, str):
+            return  # the model reports the missing column
+        header = list(rows[0].keys()) if rows else []
+        if column not in header:
+            issues.append(
+                src.issue(
+                    loc + ("column",),
+                    f"{name} has no column {column!r}{suggest(column, header)} (columns: {', '.join(header) or 'none'})",
+                )
+            )
+            return
+        values = []
+        for i, row in enumerate(rows):
+            cell = (row.get(column) or "").strip()
+            if cell == "":
+                continue
+            try:
+                x = float(cell)
+            except ValueError:
+                issues.append(src.issue(loc + ("column",), f"{name}:{i + 2}: {column}={cell!r} is not a number"))
+                return
+            if not x >= 0:
+                issues.append(src.issue(loc + ("column",), f"{name}:{i + 2}: {column}={cell!r} must be >= 0"))
+                return
+            values.append(x)
+        if not values:
+            issues.append(src.issue(loc + ("column",), f"{name}: column {column!r} holds no values"))
+            return
+        node["values"] = values
+
+    visit(data, ())
+    return issues
+
+
+def _validate(src: Source, base_dir: Path | None) -> Factory:
+    data = src.data
+    if data is None:
+        raise LayoutError([LayoutIssue(src.file, 1, 1, "", "the layout is empty; expected a mapping with factory, products, stations")])
+    if not isinstance(data, dict):
+        raise LayoutError(
+            [src.issue((), f"expected a mapping with factory, products, stations; found {type(data).__name__}")]
+        )
+    data = copy.deepcopy(data)
+    issues = _load_empirical(data, src, base_dir)
+    if issues:
+        raise LayoutError(issues)
+    try:
+        factory = Factory.model_validate(data)
+    except ValidationError as exc:
+        raise LayoutError(_pydantic_issues(exc, src)) from None
+    issues = _reference_issues(factory, src)
+    if issues:
+        raise LayoutError(issues)
+    return factory
+
+
+def loads(text: str, filename: str = "<string>", base_dir: str | Path | None = None) -> Factory:
+    """Validate layout YAML text; relative data files are resolved against ``base_dir``."""
+    return _validate(read_yaml(text, filename), Path(base_dir) if base_dir is not None else None)
+
+
+def load(path: str | Path) -> Factory:
+    """Read and validate a layout file; raise ``LayoutError`` listing every problem with its location."""
+    src = read_file(path)
+    return _validate(src, Path(path).parent)
+
+
+def from_dict(data: dict, filename: str = "<dict>") -> Factory:
+    """Validate an in-memory layout (e.g. a scenario built by code)."""
+    return _validate(Source(data=data, file=filename), None)
+
+
+def to_dict(factory: Factory) -> dict:
+    """Plain-data form of a validated layout (round-trips through ``from_dict``)."""
+    return factory.model_dump(mode="json", exclude_none=True)
+
+
+def override(factory: Factory, changes: dict[str, Any]) -> Factory:
+    """A scenario: the layout with dotted-path values replaced, e.g. {"stations.saw.servers": 2}."""
+    data = to_dict(factory)
+    for path, value in changes.items():
+        parts = path.split(".")
+        node: Any = data
+        for i, key in enumerate(parts[:-1]):
+            if isinstance(node, list):
+                key = int(key)
+            elif key not in node:
+                raise LayoutError(
+                    [LayoutIssue("<override>", None, None, path, f"no field {'.'.join(parts[: i + 1])!r}{suggest(key, node)}")]
+                )
+            node = node[key]
+        last = parts[-1]
+        if isinstance(node, list):
+            node[int(last)] = value
+        else:
+            node[last] = value
+    return from_dict(data, filename="<override>")
