@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Optional
 
 import typer
 from rich.console import Console
@@ -26,6 +25,8 @@ app = typer.Typer(
 )
 console = Console()
 err_console = Console(stderr=True)
+if not console.is_terminal:  # pipes and CI logs: do not squeeze tables into 80 columns
+    console.width = max(console.width, 120)
 
 EXIT_USER_ERROR = 2
 
@@ -43,7 +44,9 @@ def load_layout(path: Path):
         return load(path)
     except LayoutError as exc:
         n = len(exc.issues)
-        err_console.print(f"[red]{path}: {n} problem{'s' if n != 1 else ''} in the layout[/red]", highlight=False)
+        err_console.print(
+            f"[red]{path}: {n} problem{'s' if n != 1 else ''} in the layout[/red]", highlight=False
+        )
         for issue in exc.issues:
             err_console.print(str(issue), highlight=False, markup=False, soft_wrap=True)
         raise typer.Exit(EXIT_USER_ERROR) from None
@@ -71,7 +74,9 @@ def validate(
 
 @app.command()
 def schema(
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write to this file instead of stdout."),
+    output: Path | None = typer.Option(
+        None, "--output", "-o", help="Write to this file instead of stdout."
+    ),
 ) -> None:
     """Print the JSON Schema of layout files (for editor completion and checks).
 
@@ -97,7 +102,9 @@ def _fmt(est, digits: int = 4) -> str:
 def print_result(result) -> None:
     u = result.time_unit
     k = result.kpis
-    t = Table(title=f"{result.factory}: {len(result.replications)} replications, 95 % CI (t), time unit {u}")
+    t = Table(
+        title=f"{result.factory}: {len(result.replications)} replications, 95 % CI (t), time unit {u}"
+    )
     t.add_column("KPI")
     t.add_column("value", justify="right")
     rows = [
@@ -113,7 +120,9 @@ def print_result(result) -> None:
     for label, key in rows:
         t.add_row(escape(label), _fmt(k[key]))
     console.print(t)
-    s = Table(title="stations: fraction of time per state; util. = working/scheduled; buffer = mean parts waiting")
+    s = Table(
+        title="stations: fraction of time per state; util. = working/scheduled; buffer = mean parts waiting"
+    )
     for col in ("station", "work", "setup", "blocked", "starved", "down", "off", "util.", "buffer"):
         s.add_column(col, justify="right" if col != "station" else "left")
     for name in result.stations:
@@ -122,24 +131,41 @@ def print_result(result) -> None:
         mark = " *" if name == result.bottleneck else ""
         s.add_row(
             name + mark,
-            *(f"{fr[x]:.3f}" for x in ("working", "setup", "blocked", "starved", "down", "off_shift")),
+            *(
+                f"{fr[x]:.3f}"
+                for x in ("working", "setup", "blocked", "starved", "down", "off_shift")
+            ),
             f"{k[p + 'utilisation'].mean:.3f}",
-            f"{k[p + 'buffer_wip'].mean:.3g}",
+            f"{k[p + 'buffer_wip'].mean:.2f}",
         )
     console.print(s)
-    share = ", ".join(f"{n} {v:.0%}" for n, v in sorted(result.bottleneck_share.items(), key=lambda x: -x[1]))
-    console.print(f"bottleneck (*, longest active time): {result.bottleneck} (share of replications: {share})")
-    console.print(f"seeds: base {result.seed}, replications 0..{len(result.replications) - 1}", highlight=False)
+    share = ", ".join(
+        f"{n} {v:.0%}" for n, v in sorted(result.bottleneck_share.items(), key=lambda x: -x[1])
+    )
+    console.print(
+        f"bottleneck (*, longest active time): {result.bottleneck} (share of replications: {share})"
+    )
+    console.print(
+        f"seeds: base {result.seed}, replications 0..{len(result.replications) - 1}",
+        highlight=False,
+    )
 
 
 @app.command()
 def simulate(
     layout: Path = typer.Argument(..., help="Layout YAML file."),
-    replications: Optional[int] = typer.Option(None, "--replications", "-n", min=1, help="Override factory.replications."),
-    seed: Optional[int] = typer.Option(None, "--seed", "-s", min=0, help="Override factory.seed."),
-    json_out: Optional[Path] = typer.Option(None, "--json", help="Write all KPIs with CIs and seeds to this JSON file."),
-    cluster: Optional[str] = typer.Option(
-        None, "--cluster", envvar="VFACTORY_CLUSTER", help="Where replications run: local (default), ray, tcp://…"
+    replications: int | None = typer.Option(
+        None, "--replications", "-n", min=1, help="Override factory.replications."
+    ),
+    seed: int | None = typer.Option(None, "--seed", "-s", min=0, help="Override factory.seed."),
+    json_out: Path | None = typer.Option(
+        None, "--json", help="Write all KPIs with CIs and seeds to this JSON file."
+    ),
+    cluster: str | None = typer.Option(
+        None,
+        "--cluster",
+        envvar="VFACTORY_CLUSTER",
+        help="Where replications run: local (default), ray, tcp://…",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -154,14 +180,18 @@ def simulate(
     if cluster and cluster != "inline":
         executor = _executor(cluster)
     try:
-        result = sim.run(f, replications=replications, seed=seed, progress=not quiet, executor=executor)
+        result = sim.run(
+            f, replications=replications, seed=seed, progress=not quiet, executor=executor
+        )
     finally:
         if executor is not None:
             executor.close()
     print_result(result)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default) + "\n")
+        json_out.write_text(
+            json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default) + "\n"
+        )
         console.print(f"wrote {json_out}")
 
 

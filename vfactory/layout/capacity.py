@@ -34,6 +34,10 @@ def offered_load(f: Factory) -> list[str]:
         rho = work / st.servers
         note = ""
         if rho >= 1:
-            note = "  [overloaded: queue grows without bound]" if st.buffer is None else "  [overloaded]"
+            note = (
+                "  [overloaded: queue grows without bound]"
+                if st.buffer is None
+                else "  [overloaded]"
+            )
         lines.append(f"  {sname}: offered load {rho:.3f} (before failures, setups and scrap){note}")
     return lines

@@ -27,7 +27,10 @@ DIST_PARAMS: dict[str, tuple[set[str], list[set[str]]]] = {
     "lognormal": ({"mean", "cv", "sd"}, [{"mean", "cv"}, {"mean", "sd"}]),
     "uniform": ({"low", "high"}, [{"low", "high"}]),
     "triangular": ({"low", "mode", "high"}, [{"low", "mode", "high"}]),
-    "gamma": ({"mean", "cv", "sd", "shape", "scale"}, [{"mean", "cv"}, {"mean", "sd"}, {"shape", "scale"}]),
+    "gamma": (
+        {"mean", "cv", "sd", "shape", "scale"},
+        [{"mean", "cv"}, {"mean", "sd"}, {"shape", "scale"}],
+    ),
     "weibull": ({"shape", "scale", "mean"}, [{"shape", "scale"}, {"shape", "mean"}]),
     "empirical": ({"file", "column", "values", "interpolate"}, [{"values"}, {"file", "column"}]),
 }
@@ -37,10 +40,20 @@ class Distribution(Section):
     """A non-negative random duration."""
 
     dist: Literal[
-        "constant", "exponential", "normal", "lognormal", "uniform", "triangular", "gamma", "weibull", "empirical"
+        "constant",
+        "exponential",
+        "normal",
+        "lognormal",
+        "uniform",
+        "triangular",
+        "gamma",
+        "weibull",
+        "empirical",
     ] = Field(description="Distribution family.")
     value: float | None = Field(None, ge=0, description="constant: the value.")
-    mean: float | None = Field(None, gt=0, description="Mean (exponential, normal, lognormal, gamma, weibull).")
+    mean: float | None = Field(
+        None, gt=0, description="Mean (exponential, normal, lognormal, gamma, weibull)."
+    )
     cv: float | None = Field(None, gt=0, description="Coefficient of variation sd/mean.")
     sd: float | None = Field(None, gt=0, description="Standard deviation (alternative to cv).")
     low: float | None = Field(None, ge=0, description="uniform/triangular: lower bound.")
@@ -48,11 +61,19 @@ class Distribution(Section):
     high: float | None = Field(None, ge=0, description="uniform/triangular: upper bound.")
     shape: float | None = Field(None, gt=0, description="gamma/weibull shape parameter.")
     scale: float | None = Field(None, gt=0, description="gamma/weibull scale parameter.")
-    file: str | None = Field(None, description="empirical: CSV file with measured times (relative to the layout).")
+    file: str | None = Field(
+        None, description="empirical: CSV file with measured times (relative to the layout)."
+    )
     column: str | None = Field(None, description="empirical: column of the CSV holding the times.")
-    values: tuple[float, ...] | None = Field(None, description="empirical: the measured times (filled from file).")
-    interpolate: bool = Field(False, description="empirical: sample the piecewise-linear CDF instead of resampling.")
-    unit: TimeUnit | None = Field(None, description="Unit of the numbers, if not the factory's time unit.")
+    values: tuple[float, ...] | None = Field(
+        None, description="empirical: the measured times (filled from file)."
+    )
+    interpolate: bool = Field(
+        False, description="empirical: sample the piecewise-linear CDF instead of resampling."
+    )
+    unit: TimeUnit | None = Field(
+        None, description="Unit of the numbers, if not the factory's time unit."
+    )
 
     @model_validator(mode="after")
     def _check_parameters(self) -> Distribution:
@@ -63,7 +84,11 @@ class Distribution(Section):
             raise PydanticCustomError(
                 "dist_params",
                 "{dist} distribution does not take {extra}; it takes {allowed}",
-                {"dist": self.dist, "extra": ", ".join(sorted(extra)), "allowed": ", ".join(sorted(allowed))},
+                {
+                    "dist": self.dist,
+                    "extra": ", ".join(sorted(extra)),
+                    "allowed": ", ".join(sorted(allowed)),
+                },
             )
         if not any(req <= given for req in required):
             forms = " or ".join("(" + ", ".join(sorted(r)) + ")" for r in required)
@@ -74,18 +99,24 @@ class Distribution(Section):
             )
         if self.cv is not None and self.sd is not None:
             raise PydanticCustomError("dist_params", "give either cv or sd, not both", {})
-        if self.dist in ("uniform", "triangular") and self.low is not None and self.high is not None:
+        if (
+            self.dist in ("uniform", "triangular")
+            and self.low is not None
+            and self.high is not None
+        ):
             if self.high < self.low:
                 raise PydanticCustomError(
-                    "dist_params", "high ({high}) must not be below low ({low})", {"high": self.high, "low": self.low}
+                    "dist_params",
+                    "high ({high}) must not be below low ({low})",
+                    {"high": self.high, "low": self.low},
                 )
             if self.dist == "triangular" and not (self.low <= self.mode <= self.high):  # type: ignore[operator]
                 raise PydanticCustomError("dist_params", "triangular needs low <= mode <= high", {})
         if self.dist == "normal" and self.cv_value > 0.5:
             raise PydanticCustomError(
                 "dist_params",
-                "normal with cv {cv:.2f} > 0.5 would often draw negative times; use lognormal or gamma",
-                {"cv": self.cv_value},
+                f"normal with cv {self.cv_value:.2f} > 0.5 would often draw negative times; use lognormal or gamma",
+                {},
             )
         if self.values is not None:
             if len(self.values) == 0:
@@ -127,7 +158,20 @@ class Distribution(Section):
         raise AssertionError(d)
 
 
-DIST_PARAMS_ALL = ("value", "mean", "cv", "sd", "low", "mode", "high", "shape", "scale", "file", "column", "values")
+DIST_PARAMS_ALL = (
+    "value",
+    "mean",
+    "cv",
+    "sd",
+    "low",
+    "mode",
+    "high",
+    "shape",
+    "scale",
+    "file",
+    "column",
+    "values",
+)
 
 
 def constant(value: float) -> Distribution:

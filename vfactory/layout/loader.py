@@ -23,15 +23,40 @@ def _found(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
-def _pydantic_issues(exc: ValidationError, src: Source) -> list[LayoutIssue]:
+def _data_loc(data: Any, loc: tuple) -> tuple:
+    """Keep the parts of a pydantic error location that are keys of the data (drop union tags)."""
+    out: list = []
+    node = data
+    for i, part in enumerate(loc):
+        if (
+            isinstance(node, dict)
+            and part in node
+            or isinstance(node, list)
+            and isinstance(part, int)
+            and 0 <= part < len(node)
+        ):
+            out.append(part)
+            node = node[part]
+        elif (
+            i == len(loc) - 1
+            and isinstance(node, dict)
+            and isinstance(part, str)
+            and not part[:1].isupper()
+            and not any(c in part for c in "<[(")
+        ):
+            out.append(part)  # a missing field: name it
+    return tuple(out)
+
+
+def _pydantic_issues(exc: ValidationError, src: Source, data: Any) -> list[LayoutIssue]:
     issues = []
     for err in exc.errors():
-        loc = tuple(err["loc"])
-        # pydantic appends validator names for unions/annotated types; keep only real data keys
-        loc = tuple(p for p in loc if not (isinstance(p, str) and ("[" in p or p.startswith(("function-", "<")))))
+        loc = _data_loc(data, tuple(err["loc"]))
         kind = err["type"]
         msg = err["msg"]
-        if kind == "unknown_key":
+        if kind == "string_pattern_mismatch":
+            msg = f"a name may contain only letters, digits, '_' and '-' (no spaces or dots); found {_found(err['input'])}"
+        elif kind == "unknown_key":
             loc = loc + (err["ctx"]["key"],)
         elif kind == "missing":
             msg = f"required field {loc[-1]!r} is missing"
@@ -63,7 +88,9 @@ def _reference_issues(f: Factory, src: Source) -> list[LayoutIssue]:
                     )
                 )
         if len(set(product.route)) != len(product.route):
-            issues.append(src.issue(("products", pname, "route"), "a route visits each station at most once"))
+            issues.append(
+                src.issue(("products", pname, "route"), "a route visits each station at most once")
+            )
     routed: dict[str, list[str]] = {s: [] for s in stations}
     for pname, product in products.items():
         for sname in product.route:
@@ -88,7 +115,10 @@ def _reference_issues(f: Factory, src: Source) -> list[LayoutIssue]:
             for p in st.process_time:
                 if p not in products:
                     issues.append(
-                        src.issue(("stations", sname, "process_time", p), f"unknown product {p!r}{suggest(p, products)}")
+                        src.issue(
+                            ("stations", sname, "process_time", p),
+                            f"unknown product {p!r}{suggest(p, products)}",
+                        )
                     )
             for p in routed.get(sname, []):
                 if p not in st.process_time:
@@ -104,21 +134,31 @@ def _reference_issues(f: Factory, src: Source) -> list[LayoutIssue]:
                     src.issue(
                         ("stations", sname, "failures", i, "crew"),
                         f"unknown repair crew {fl.crew!r}{suggest(fl.crew, crews)}"
-                        + (f" (crews: {', '.join(crews)})" if crews else " (no repair_crews defined)"),
+                        + (
+                            f" (crews: {', '.join(crews)})"
+                            if crews
+                            else " (no repair_crews defined)"
+                        ),
                     )
                 )
         names = [fl.name for fl in st.failures]
         if len(set(names)) != len(names):
-            issues.append(src.issue(("stations", sname, "failures"), "failure modes need distinct names"))
+            issues.append(
+                src.issue(("stations", sname, "failures"), "failure modes need distinct names")
+            )
         if st.setup is not None:
             for a, row in st.setup.changeover.items():
                 for p, loc in [(a, ("stations", sname, "setup", "changeover", a))] + [
                     (b, ("stations", sname, "setup", "changeover", a, b)) for b in row
                 ]:
                     if p not in products:
-                        issues.append(src.issue(loc, f"unknown product {p!r}{suggest(p, products)}"))
+                        issues.append(
+                            src.issue(loc, f"unknown product {p!r}{suggest(p, products)}")
+                        )
         if not routed.get(sname):
-            issues.append(src.issue(("stations", sname), f"station {sname!r} is on no product's route"))
+            issues.append(
+                src.issue(("stations", sname), f"station {sname!r} is on no product's route")
+            )
     return issues
 
 
@@ -129,7 +169,11 @@ def _load_empirical(data: Any, src: Source, base_dir: Path | None) -> list[Layou
 
     def visit(node: Any, loc: tuple):
         if isinstance(node, dict):
-            if node.get("dist") == "empirical" and node.get("values") is None and isinstance(node.get("file"), str):
+            if (
+                node.get("dist") == "empirical"
+                and node.get("values") is None
+                and isinstance(node.get("file"), str)
+            ):
                 _fill(node, loc)
             for k, v in node.items():
                 visit(v, loc + (k,))
@@ -142,7 +186,11 @@ def _load_empirical(data: Any, src: Source, base_dir: Path | None) -> list[Layou
         column = node.get("column")
         rel = Path(name)
         if rel.is_absolute() or ".." in rel.parts:
-            issues.append(src.issue(loc + ("file",), f"file {name!r} must be a relative path inside the job folder"))
+            issues.append(
+                src.issue(
+                    loc + ("file",), f"file {name!r} must be a relative path inside the job folder"
+                )
+            )
             return
         path = (base_dir or Path(".")) / rel
         if path not in cache:
@@ -150,14 +198,18 @@ def _load_empirical(data: Any, src: Source, base_dir: Path | None) -> list[Layou
                 with open(path, newline="", encoding="utf-8-sig") as fh:
                     cache[path] = list(csv.DictReader(fh))
             except FileNotFoundError:
-                issues.append(src.issue(loc + ("file",), f"file {name!r} not found (looked in {path.parent})"))
+                issues.append(
+                    src.issue(loc + ("file",), f"file {name!r} not found (looked in {path.parent})")
+                )
                 return
             except (UnicodeDecodeError, csv.Error) as exc:
                 issues.append(src.issue(loc + ("file",), f"cannot read {name!r} as CSV: {exc}"))
                 return
         rows = cache[path]
         if len(rows) > MAX_EMPIRICAL_ROWS:
-            issues.append(src.issue(loc + ("file",), f"{name}: more than {MAX_EMPIRICAL_ROWS} rows"))
+            issues.append(
+                src.issue(loc + ("file",), f"{name}: more than {MAX_EMPIRICAL_ROWS} rows")
+            )
             return
         if not isinstance(column, str):
             return  # the model reports the missing column
@@ -178,14 +230,22 @@ def _load_empirical(data: Any, src: Source, base_dir: Path | None) -> list[Layou
             try:
                 x = float(cell)
             except ValueError:
-                issues.append(src.issue(loc + ("column",), f"{name}:{i + 2}: {column}={cell!r} is not a number"))
+                issues.append(
+                    src.issue(
+                        loc + ("column",), f"{name}:{i + 2}: {column}={cell!r} is not a number"
+                    )
+                )
                 return
             if not x >= 0:
-                issues.append(src.issue(loc + ("column",), f"{name}:{i + 2}: {column}={cell!r} must be >= 0"))
+                issues.append(
+                    src.issue(loc + ("column",), f"{name}:{i + 2}: {column}={cell!r} must be >= 0")
+                )
                 return
             values.append(x)
         if not values:
-            issues.append(src.issue(loc + ("column",), f"{name}: column {column!r} holds no values"))
+            issues.append(
+                src.issue(loc + ("column",), f"{name}: column {column!r} holds no values")
+            )
             return
         node["values"] = values
 
@@ -196,10 +256,25 @@ def _load_empirical(data: Any, src: Source, base_dir: Path | None) -> list[Layou
 def _validate(src: Source, base_dir: Path | None) -> Factory:
     data = src.data
     if data is None:
-        raise LayoutError([LayoutIssue(src.file, 1, 1, "", "the layout is empty; expected a mapping with factory, products, stations")])
+        raise LayoutError(
+            [
+                LayoutIssue(
+                    src.file,
+                    1,
+                    1,
+                    "",
+                    "the layout is empty; expected a mapping with factory, products, stations",
+                )
+            ]
+        )
     if not isinstance(data, dict):
         raise LayoutError(
-            [src.issue((), f"expected a mapping with factory, products, stations; found {type(data).__name__}")]
+            [
+                src.issue(
+                    (),
+                    f"expected a mapping with factory, products, stations; found {type(data).__name__}",
+                )
+            ]
         )
     data = copy.deepcopy(data)
     issues = _load_empirical(data, src, base_dir)
@@ -208,7 +283,7 @@ def _validate(src: Source, base_dir: Path | None) -> Factory:
     try:
         factory = Factory.model_validate(data)
     except ValidationError as exc:
-        raise LayoutError(_pydantic_issues(exc, src)) from None
+        raise LayoutError(_pydantic_issues(exc, src, data)) from None
     issues = _reference_issues(factory, src)
     if issues:
         raise LayoutError(issues)
@@ -247,7 +322,15 @@ def override(factory: Factory, changes: dict[str, Any]) -> Factory:
                 key = int(key)
             elif key not in node:
                 raise LayoutError(
-                    [LayoutIssue("<override>", None, None, path, f"no field {'.'.join(parts[: i + 1])!r}{suggest(key, node)}")]
+                    [
+                        LayoutIssue(
+                            "<override>",
+                            None,
+                            None,
+                            path,
+                            f"no field {'.'.join(parts[: i + 1])!r}{suggest(key, node)}",
+                        )
+                    ]
                 )
             node = node[key]
         last = parts[-1]

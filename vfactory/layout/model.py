@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BeforeValidator, Discriminator, Field, Tag, model_validator
+from pydantic import (
+    BeforeValidator,
+    Discriminator,
+    Field,
+    Tag,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from .base import Section
@@ -25,44 +33,61 @@ Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_]
 
 
 class Shifts(Section):
-    """A periodic working calendar: within each ``period`` the line works during the ``on`` windows."""
+    """A periodic working calendar: within each ``period`` the line works during the ``working`` windows."""
 
-    period: float = Field(gt=0, description="Length of the calendar cycle (e.g. 1440 min = one day).")
-    on: tuple[tuple[float, float], ...] = Field(
+    period: float = Field(
+        gt=0, description="Length of the calendar cycle (e.g. 1440 min = one day)."
+    )
+    working: tuple[tuple[float, float], ...] = Field(
         min_length=1, description="Working windows [start, end) within the period, in time units."
     )
 
     @model_validator(mode="after")
     def _windows(self) -> Shifts:
         last = 0.0
-        for start, end in self.on:
+        for start, end in self.working:
             if not (0 <= start < end <= self.period):
                 raise PydanticCustomError(
-                    "shift", "window [{s}, {e}] must satisfy 0 <= start < end <= period ({p})",
+                    "shift",
+                    "window [{s}, {e}] must satisfy 0 <= start < end <= period ({p})",
                     {"s": start, "e": end, "p": self.period},
                 )
             if start < last:
-                raise PydanticCustomError("shift", "windows must be sorted and must not overlap", {})
+                raise PydanticCustomError(
+                    "shift", "windows must be sorted and must not overlap", {}
+                )
             last = end
         return self
 
 
 class FactorySettings(Section):
     name: Name = Field(description="Name of the line; results go to results/<name>/.")
-    time_unit: TimeUnit = Field("min", description="Time unit of every number in the layout: s, min or h.")
+    time_unit: TimeUnit = Field(
+        "min", description="Time unit of every number in the layout: s, min or h."
+    )
     run_length: float = Field(gt=0, description="Simulated time per replication, warm-up included.")
     warmup: float = Field(0.0, ge=0, description="Initial period discarded from every statistic.")
-    replications: int = Field(10, ge=1, le=100_000, description="Independent replications (for the 95 % CIs).")
-    seed: int = Field(1, ge=0, description="Base seed; replication r of source s uses SeedSequence(seed, (r, s)).")
-    shifts: Shifts | None = Field(None, description="Working calendar; off-shift time stops all stations.")
+    replications: int = Field(
+        10, ge=1, le=100_000, description="Independent replications (for the 95 % CIs)."
+    )
+    seed: int = Field(
+        1, ge=0, description="Base seed; replication r of source s uses SeedSequence(seed, (r, s))."
+    )
+    shifts: Shifts | None = Field(
+        None, description="Working calendar; off-shift time stops all stations."
+    )
 
-    @model_validator(mode="after")
-    def _warmup_below_run_length(self) -> FactorySettings:
-        if self.warmup >= self.run_length:
+    @field_validator("warmup")
+    @classmethod
+    def _warmup_below_run_length(cls, warmup: float, info: ValidationInfo) -> float:
+        run_length = info.data.get("run_length")
+        if run_length is not None and warmup >= run_length:
             raise PydanticCustomError(
-                "warmup", "warmup ({w}) must be shorter than run_length ({r})", {"w": self.warmup, "r": self.run_length}
+                "warmup",
+                "warmup ({w}) must be shorter than run_length ({r})",
+                {"w": warmup, "r": run_length},
             )
-        return self
+        return warmup
 
 
 class Arrival(Section):
@@ -71,14 +96,23 @@ class Arrival(Section):
     interarrival: Dist = Field(description="Time between releases.")
     lot_size: int = Field(1, ge=1, description="Parts released together at each release.")
     when_full: Literal["block", "balk"] = Field(
-        "block", description="If the first buffer is full: block (wait) or balk (the part is lost, counted)."
+        "block",
+        description="If the first buffer is full: block (wait) or balk (the part is lost, counted).",
     )
-    start: float = Field(0.0, ge=0, description="Time of the first release (plus one interarrival).")
+    start: float = Field(
+        0.0, ge=0, description="Time of the first release (plus one interarrival)."
+    )
+    limit: int | None = Field(
+        None, ge=1, description="Number of releases (lots) after which arrivals stop."
+    )
 
 
 class Product(Section):
     route: tuple[Name, ...] = Field(min_length=1, description="Stations visited, in order.")
-    arrival: Arrival | Literal["saturated"] = Field(
+    arrival: Annotated[
+        Annotated[Arrival, Tag("<process>")] | Annotated[Literal["saturated"], Tag("<saturated>")],
+        Discriminator(lambda v: "<process>" if isinstance(v, (dict, Arrival)) else "<saturated>"),
+    ] = Field(
         description="An arrival process, or 'saturated': the first station never waits for material."
     )
 
@@ -86,20 +120,26 @@ class Product(Section):
 class Failure(Section):
     """A failure mode of each server of a station."""
 
-    name: Name = Field("failure", description="Name of the failure mode (for results and random streams).")
+    name: Name = Field(
+        "failure", description="Name of the failure mode (for results and random streams)."
+    )
     mode: Literal["time", "operation"] = Field(
         "operation",
         description="time: the clock to failure runs always; operation: only while the server works.",
     )
     mtbf: Dist = Field(description="Time between failures (operating time for mode 'operation').")
     mttr: Dist = Field(description="Time to repair once a crew member is there.")
-    crew: Name | None = Field(None, description="Repair crew needed for the repair (waiting for it counts as down).")
+    crew: Name | None = Field(
+        None, description="Repair crew needed for the repair (waiting for it counts as down)."
+    )
 
 
 class Setup(Section):
     """Changeover when a server switches from one product to another."""
 
-    default: Dist | None = Field(None, description="Changeover time for any product change not in the matrix.")
+    default: Dist | None = Field(
+        None, description="Changeover time for any product change not in the matrix."
+    )
     changeover: dict[Name, dict[Name, Dist]] = Field(
         default_factory=dict, description="changeover[from_product][to_product] = time."
     )
@@ -115,9 +155,13 @@ class Power(Section):
 
 
 class Station(Section):
-    servers: int = Field(1, ge=1, le=10_000, description="Identical parallel servers (machines, operators).")
+    servers: int = Field(
+        1, ge=1, le=10_000, description="Identical parallel servers (machines, operators)."
+    )
     buffer: int | None = Field(
-        None, ge=0, description="Slots in the input buffer, not counting parts in service; null = unlimited."
+        None,
+        ge=0,
+        description="Slots in the input buffer, not counting parts in service; null = unlimited.",
     )
     process_time: Annotated[
         Annotated[Dist, Tag("<distribution>")] | Annotated[dict[Name, Dist], Tag("<per-product>")],
@@ -125,10 +169,14 @@ class Station(Section):
     ] = Field(
         description="Process time (per batch at batch stations): one distribution, or one per product."
     )
-    batch_size: int = Field(1, ge=1, description="Parts processed together (ovens); a server waits for a full batch.")
+    batch_size: int = Field(
+        1, ge=1, description="Parts processed together (ovens); a server waits for a full batch."
+    )
     setup: Setup | None = Field(None, description="Changeover times between products.")
     failures: tuple[Failure, ...] = Field((), description="Failure modes of each server.")
-    scrap: float = Field(0.0, ge=0, le=1, description="Probability that a processed part is scrapped here.")
+    scrap: float = Field(
+        0.0, ge=0, le=1, description="Probability that a processed part is scrapped here."
+    )
     power_kw: Power = Field(default_factory=Power, description="Power draw per server by state.")
 
     def process_time_for(self, product: str) -> Distribution:
@@ -145,10 +193,15 @@ class Factory(Section):
 
     factory: FactorySettings
     parameters: dict[Name, float] = Field(
-        default_factory=dict, description="Named process parameters (e.g. furnace temperature) used by bindings."
+        default_factory=dict,
+        description="Named process parameters (e.g. furnace temperature) used by bindings.",
     )
-    repair_crews: dict[Name, RepairCrew] = Field(default_factory=dict, description="Shared repair crews.")
-    products: dict[Name, Product] = Field(min_length=1, description="Products (part types) and their routes.")
+    repair_crews: dict[Name, RepairCrew] = Field(
+        default_factory=dict, description="Shared repair crews."
+    )
+    products: dict[Name, Product] = Field(
+        min_length=1, description="Products (part types) and their routes."
+    )
     stations: dict[Name, Station] = Field(min_length=1, description="Stations, in layout order.")
 
     @property

@@ -55,9 +55,15 @@ def _walk(node: yaml.Node, path: tuple, positions: dict, issues: list[LayoutIssu
                 )
             seen[key] = key_node.start_mark.line + 1
             # the key's own position is more useful than the value's for "unknown key" messages
-            positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            positions[path + (key,)] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
             _walk(value_node, path + (key,), positions, issues, file)
-            positions[path + (key,)] = (key_node.start_mark.line + 1, key_node.start_mark.column + 1)
+            positions[path + (key,)] = (
+                key_node.start_mark.line + 1,
+                key_node.start_mark.column + 1,
+            )
     elif isinstance(node, yaml.SequenceNode):
         for i, item in enumerate(node.value):
             _walk(item, path + (i,), positions, issues, file)
@@ -78,7 +84,9 @@ class _NoAliasSafeLoader(yaml.SafeLoader):
 def read_yaml(text: str, file: str) -> Source:
     """Parse ``text`` safely; raise LayoutError with file:line:column on syntax errors."""
     if len(text.encode("utf-8", "replace")) > MAX_LAYOUT_BYTES:
-        raise LayoutError([LayoutIssue(file, None, None, "", f"file larger than {MAX_LAYOUT_BYTES} bytes")])
+        raise LayoutError(
+            [LayoutIssue(file, None, None, "", f"file larger than {MAX_LAYOUT_BYTES} bytes")]
+        )
     try:
         loader = _NoAliasSafeLoader(text)
         try:
@@ -109,11 +117,21 @@ def read_file(path: str | Path) -> Source:
     except FileNotFoundError:
         raise LayoutError([LayoutIssue(str(path), None, None, "", "file not found")]) from None
     except IsADirectoryError:
-        raise LayoutError([LayoutIssue(str(path), None, None, "", "is a directory, expected a YAML file")]) from None
+        raise LayoutError(
+            [LayoutIssue(str(path), None, None, "", "is a directory, expected a YAML file")]
+        ) from None
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise LayoutError(
-            [LayoutIssue(str(path), None, None, "", f"not UTF-8 text (byte {exc.start}); expected a YAML file")]
+            [
+                LayoutIssue(
+                    str(path),
+                    None,
+                    None,
+                    "",
+                    f"not UTF-8 text (byte {exc.start}); expected a YAML file",
+                )
+            ]
         ) from None
     return read_yaml(text, str(path))

@@ -6,4 +6,13 @@ from .runner import replication_task, run
 from .server import STATE_NAMES
 from .stats import Estimate, estimate
 
-__all__ = ["Estimate", "Line", "LineResult", "STATE_NAMES", "estimate", "replication_task", "run", "simulate_replication"]
+__all__ = [
+    "Estimate",
+    "Line",
+    "LineResult",
+    "STATE_NAMES",
+    "estimate",
+    "replication_task",
+    "run",
+    "simulate_replication",
+]

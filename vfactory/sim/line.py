@@ -19,7 +19,9 @@ from .stats import TimeAverage
 class Line:
     """The running model of one replication; ``run()`` returns a flat dict of KPIs."""
 
-    def __init__(self, factory: Factory, replication: int, seed: int | None = None, trace: bool = False):
+    def __init__(
+        self, factory: Factory, replication: int, seed: int | None = None, trace: bool = False
+    ):
         fs = factory.factory
         self.factory = factory
         self.replication = replication
@@ -29,11 +31,17 @@ class Line:
         self.end = fs.run_length
         self.env = simpy.Environment()
         self.trace: list | None = [] if trace else None
-        self.crews = {name: simpy.Resource(self.env, capacity=c.size) for name, c in factory.repair_crews.items()}
-        self.stations = {
-            name: Station(self, name, spec, i) for i, (name, spec) in enumerate(factory.stations.items())
+        self.crews = {
+            name: simpy.Resource(self.env, capacity=c.size)
+            for name, c in factory.repair_crews.items()
         }
-        self.routes = {p: tuple(self.stations[s] for s in prod.route) for p, prod in factory.products.items()}
+        self.stations = {
+            name: Station(self, name, spec, i)
+            for i, (name, spec) in enumerate(factory.stations.items())
+        }
+        self.routes = {
+            p: tuple(self.stations[s] for s in prod.route) for p, prod in factory.products.items()
+        }
         self.wip = TimeAverage(self.warmup)
         self.n_in_system = 0
         self.next_id = 0
@@ -88,7 +96,9 @@ class Line:
         balk = arrival.when_full == "balk"
         if arrival.start > 0:
             yield env.timeout(arrival.start)
-        while True:
+        releases = 0
+        while arrival.limit is None or releases < arrival.limit:
+            releases += 1
             yield env.timeout(interarrival())
             for _ in range(arrival.lot_size):
                 if balk and first.full():
@@ -113,7 +123,7 @@ class Line:
         sh = self.factory.factory.shifts
         if sh is not None:
             servers = [s for st in self.stations.values() for s in st.servers]
-            env.process(shifts(env, servers, sh.period, sh.on))
+            env.process(shifts(env, servers, sh.period, sh.working))
         env.run(until=self.end)
         return self._kpis()
 
@@ -171,7 +181,9 @@ class Line:
         return k
 
 
-def simulate_replication(factory: Factory, replication: int, seed: int | None = None, trace: bool = False):
+def simulate_replication(
+    factory: Factory, replication: int, seed: int | None = None, trace: bool = False
+):
     """KPIs of one replication (and the event trace if asked for)."""
     line = Line(factory, replication, seed, trace)
     kpis = line.run()

@@ -28,7 +28,9 @@ def source_key(name: str) -> int:
 
 
 def stream(seed: int, replication: int, source: str) -> np.random.Generator:
-    return np.random.Generator(np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(replication, source_key(source)))))
+    return np.random.Generator(
+        np.random.PCG64(np.random.SeedSequence(seed, spawn_key=(replication, source_key(source))))
+    )
 
 
 def _weibull_shape_for_cv(cv: float) -> float:
@@ -41,7 +43,9 @@ def _weibull_shape_for_cv(cv: float) -> float:
     return brentq(f, 0.05, 500.0)
 
 
-def block_drawer(d: Distribution, factor: float) -> Callable[[np.random.Generator, int], np.ndarray]:
+def block_drawer(
+    d: Distribution, factor: float
+) -> Callable[[np.random.Generator, int], np.ndarray]:
     """A function (rng, n) -> n draws of ``d``, scaled by ``factor`` (unit conversion)."""
     kind = d.dist
     if kind == "constant":

@@ -29,7 +29,9 @@ class LineResult:
 
     @property
     def stations(self) -> list[str]:
-        return sorted({k.split(".")[1] for k in self.kpis if k.startswith("stations.")}, key=self._order)
+        return sorted(
+            {k.split(".")[1] for k in self.kpis if k.startswith("stations.")}, key=self._order
+        )
 
     def _order(self, name: str) -> int:
         keys = [k.split(".")[1] for k in self.kpis if k.startswith("stations.")]
@@ -58,7 +60,9 @@ def aggregate(factory, seed: int, replications: list[int], rows: list[dict]) -> 
     kpis = {k: estimate([r[k] for r in rows]) for k in names}
     votes = Counter(r["bottleneck"] for r in rows if r.get("bottleneck"))
     share = {name: votes[name] / len(rows) for name in factory.stations if votes[name]}
-    bottleneck = max(share, key=lambda s: (share[s], kpis[f"stations.{s}.active"].mean)) if share else None
+    bottleneck = (
+        max(share, key=lambda s: (share[s], kpis[f"stations.{s}.active"].mean)) if share else None
+    )
     return LineResult(
         factory=fs.name,
         time_unit=fs.time_unit,

@@ -62,7 +62,13 @@ def _progress(progress, total: int, name: str):
     if progress:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-        bar = Progress("[bold]{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), transient=False)
+        bar = Progress(
+            "[bold]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            transient=False,
+        )
         bar.start()
         task = bar.add_task(f"simulating {name}", total=total)
         return (lambda done: bar.update(task, completed=done)), bar.stop

@@ -35,7 +35,9 @@ class Station:
         self.queue: deque = deque()  # parts waiting in the input buffer
         self.idle: deque = deque()  # (event, product filter) of servers waiting for a part
         self.admission: deque = deque()  # events of upstream servers blocked on this station
-        self.capacity = None if spec.buffer is None else spec.buffer + spec.servers * spec.batch_size
+        self.capacity = (
+            None if spec.buffer is None else spec.buffer + spec.servers * spec.batch_size
+        )
         self.occupied = 0
         self.supply: str | None = None  # saturated product, if any
         self.queue_len = TimeAverage(line.warmup)
@@ -114,7 +116,9 @@ class Station:
         s = self._process.get(product)
         if s is None:
             d = self.spec.process_time_for(product)
-            s = self._process[product] = Sampler(d, self.line.stream(f"process/{self.name}/{product}"), self.line.unit)
+            s = self._process[product] = Sampler(
+                d, self.line.stream(f"process/{self.name}/{product}"), self.line.unit
+            )
         return s
 
     def setup_sampler(self, prev: str, nxt: str) -> Sampler | None:
@@ -125,7 +129,9 @@ class Station:
             if st is not None:
                 d = st.changeover.get(prev, {}).get(nxt, st.default)
             self._setup[key] = (
-                None if d is None else Sampler(d, self.line.stream(f"setup/{self.name}/{prev}/{nxt}"), self.line.unit)
+                None
+                if d is None
+                else Sampler(d, self.line.stream(f"setup/{self.name}/{prev}/{nxt}"), self.line.unit)
             )
         return self._setup[key]
 

@@ -52,7 +52,12 @@ class Estimate:
         return self.half_width is not None and self.low <= value <= self.high  # type: ignore[operator]
 
     def to_dict(self) -> dict:
-        return {"mean": self.mean, "ci95": [self.low, self.high], "half_width": self.half_width, "n": self.n}
+        return {
+            "mean": self.mean,
+            "ci95": [self.low, self.high],
+            "half_width": self.half_width,
+            "n": self.n,
+        }
 
 
 def estimate(values, confidence: float = 0.95) -> Estimate:
