@@ -9,19 +9,19 @@ No helper looks at ``dolfinx.__version__``: each probes for the attribute or key
 from __future__ import annotations
 
 import inspect
-import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import dolfinx
+import dolfinx.fem.petsc as fem_petsc  # noqa: E402,I001  (submodule must be imported explicitly)
 import numpy as np
 import ufl
 from dolfinx import fem, geometry, mesh
 from mpi4py import MPI
 from petsc4py import PETSc
 
-import dolfinx.fem.petsc as fem_petsc  # noqa: E402,I001  (submodule must be imported explicitly)
+from solvers import jit  # noqa: E402
 
 COMM = MPI.COMM_SELF
 ScalarType = PETSc.ScalarType
@@ -41,18 +41,22 @@ CELL_TYPES = {
 # --------------------------------------------------------------------------------------------
 # JIT options
 # --------------------------------------------------------------------------------------------
-def jit_dir() -> Path:
-    """The FFCx/dolfinx JIT cache directory: ``$VFACTORY_JIT_DIR`` or dolfinx's default."""
-    env = os.environ.get("VFACTORY_JIT_DIR")
-    if env:
-        return Path(env).expanduser()
-    base = os.environ.get("XDG_CACHE_HOME") or str(Path.home() / ".cache")
-    return Path(base) / "fenics"
-
-
 def jit_options() -> dict[str, Any]:
-    # Short timeout is harmless: stale locks are removed before compiling (see solvers.jit).
-    return {"cache_dir": str(jit_dir()), "cffi_extra_compile_args": ["-O2", "-g0"], "timeout": 60}
+    return {
+        "cache_dir": str(jit.jit_dir()),
+        "cffi_extra_compile_args": ["-O2", "-g0"],
+        "timeout": jit.WAIT_S,
+    }
+
+
+def _jit_retry(compile_: Any) -> Any:
+    """Run a JIT compile; after a lock timeout, remove stale locks and try once more."""
+    try:
+        return compile_()
+    except TimeoutError:
+        # The lock outlived a full wait: its compile died. Clean it and compile ourselves.
+        jit.remove_stale_locks(older_than_s=jit.WAIT_S)
+        return compile_()
 
 
 def _kwarg_names(func: Any) -> set[str]:
@@ -69,7 +73,7 @@ _JIT_KW = "jit_options" if "jit_options" in _FORM_KW else "jit_params"
 def form(ufl_form: Any) -> Any:
     """Compile a UFL form (0.5-0.7: ``jit_params``; 0.8+: ``jit_options``)."""
     JIT_STATS["forms"] += 1
-    return fem.form(ufl_form, **{_JIT_KW: jit_options()})
+    return _jit_retry(lambda: fem.form(ufl_form, **{_JIT_KW: jit_options()}))
 
 
 def expression(ufl_expr: Any, space: Any) -> Any:
@@ -79,7 +83,7 @@ def expression(ufl_expr: Any, space: Any) -> Any:
     if callable(pts):  # a method in 0.5-0.8, a property in later versions
         pts = pts()
     kw = "jit_options" if "jit_options" in _kwarg_names(fem.Expression.__init__) else "jit_params"
-    return fem.Expression(ufl_expr, pts, **{kw: jit_options()})
+    return _jit_retry(lambda: fem.Expression(ufl_expr, pts, **{kw: jit_options()}))
 
 
 # --------------------------------------------------------------------------------------------
@@ -89,16 +93,20 @@ def create_interval(n: int, a: float, b: float) -> Any:
     return mesh.create_interval(COMM, n, [a, b])
 
 
-def create_rectangle(p0: Sequence[float], p1: Sequence[float], n: Sequence[int],
-                     cell: str = "triangle") -> Any:
-    return mesh.create_rectangle(COMM, [np.asarray(p0, float), np.asarray(p1, float)],
-                                 list(n), CELL_TYPES[cell])
+def create_rectangle(
+    p0: Sequence[float], p1: Sequence[float], n: Sequence[int], cell: str = "triangle"
+) -> Any:
+    return mesh.create_rectangle(
+        COMM, [np.asarray(p0, float), np.asarray(p1, float)], list(n), CELL_TYPES[cell]
+    )
 
 
-def create_box(p0: Sequence[float], p1: Sequence[float], n: Sequence[int],
-               cell: str = "tetrahedron") -> Any:
-    return mesh.create_box(COMM, [np.asarray(p0, float), np.asarray(p1, float)],
-                           list(n), CELL_TYPES[cell])
+def create_box(
+    p0: Sequence[float], p1: Sequence[float], n: Sequence[int], cell: str = "tetrahedron"
+) -> Any:
+    return mesh.create_box(
+        COMM, [np.asarray(p0, float), np.asarray(p1, float)], list(n), CELL_TYPES[cell]
+    )
 
 
 def _coordinate_element(cell: str, gdim: int) -> Any:
@@ -128,6 +136,8 @@ def functionspace(msh: Any, family: str, degree: int, shape: tuple[int, ...] | N
     if hasattr(fem, "functionspace"):
         element = (family, degree) if shape is None else (family, degree, shape)
         return fem.functionspace(msh, element)
+    if family == "DG" and cell_name(msh) in ("quadrilateral", "hexahedron"):
+        family = "DQ"  # legacy UFL elements name the discontinuous tensor-product space DQ
     if shape is None:
         return fem.FunctionSpace(msh, (family, degree))
     if len(shape) == 1:
@@ -161,8 +171,12 @@ def facet_midpoints(msh: Any, facets: np.ndarray) -> np.ndarray:
 
 def facet_tags(msh: Any, facets: np.ndarray, values: np.ndarray) -> Any:
     order = np.argsort(facets)
-    return mesh.meshtags(msh, msh.topology.dim - 1, np.asarray(facets, np.int32)[order],
-                         np.asarray(values, np.int32)[order])
+    return mesh.meshtags(
+        msh,
+        msh.topology.dim - 1,
+        np.asarray(facets, np.int32)[order],
+        np.asarray(values, np.int32)[order],
+    )
 
 
 # --------------------------------------------------------------------------------------------
@@ -198,7 +212,7 @@ def locate_points(msh: Any, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]
 
 
 def evaluate(u: Any, pts: np.ndarray, cells: np.ndarray) -> np.ndarray:
-    return np.asarray(u.eval(pts, cells))
+    return np.asarray(u.eval(pts, cells)).reshape(len(pts), -1)
 
 
 # --------------------------------------------------------------------------------------------

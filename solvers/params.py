@@ -92,10 +92,8 @@ class MaterialSpec(_Model):
             v = getattr(self, key)
             out[key] = v if v is not None else (getattr(base, key) if base else None)
         # An explicit constant overrides the table's temperature dependence too.
-        out["k_table"] = self.k_table or (
-            base.k_table if base and self.k_w_mk is None else None)
-        out["c_table"] = self.c_table or (
-            base.c_table if base and self.c_j_kgk is None else None)
+        out["k_table"] = self.k_table or (base.k_table if base and self.k_w_mk is None else None)
+        out["c_table"] = self.c_table or (base.c_table if base and self.c_j_kgk is None else None)
         out["latent_heat_j_kg"] = self.latent_heat_j_kg
         out["solidus_c"] = self.solidus_c
         out["liquidus_c"] = self.liquidus_c
@@ -103,8 +101,13 @@ class MaterialSpec(_Model):
 
     def require(self, *keys: str) -> dict[str, Any]:
         r = self.resolved()
-        missing = [k for k in keys if r[k] is None and not (k == "k_w_mk" and r["k_table"])
-                   and not (k == "c_j_kgk" and r["c_table"])]
+        missing = [
+            k
+            for k in keys
+            if r[k] is None
+            and not (k == "k_w_mk" and r["k_table"])
+            and not (k == "c_j_kgk" and r["c_table"])
+        ]
         if missing:
             raise ValueError(f"material needs {', '.join(missing)} (give a table name or values)")
         return r
@@ -117,8 +120,17 @@ def _material(v: Any) -> Any:
 class GeometrySpec(_Model):
     """Built-in parametric geometry or a user mesh (``kind='mesh'``)."""
 
-    kind: Literal["interval", "plate", "cylinder", "sphere", "axisymmetric_cylinder",
-                  "rectangle", "box", "elliptic_membrane", "mesh"]
+    kind: Literal[
+        "interval",
+        "plate",
+        "cylinder",
+        "sphere",
+        "axisymmetric_cylinder",
+        "rectangle",
+        "box",
+        "elliptic_membrane",
+        "mesh",
+    ]
     length_m: float | None = Field(None, gt=0)
     thickness_m: float | None = Field(None, gt=0)
     diameter_m: float | None = Field(None, gt=0)
@@ -140,16 +152,22 @@ class GeometrySpec(_Model):
     @model_validator(mode="after")
     def _sizes(self) -> GeometrySpec:
         need = {
-            "interval": ["length_m"], "plate": ["thickness_m"], "cylinder": ["diameter_m"],
-            "sphere": ["diameter_m"], "axisymmetric_cylinder": ["diameter_m", "length_m"],
-            "rectangle": ["width_m", "height_m"], "box": ["width_m", "height_m", "depth_m"],
-            "mesh": ["file"], "elliptic_membrane": [],
+            "interval": ["length_m"],
+            "plate": ["thickness_m"],
+            "cylinder": ["diameter_m"],
+            "sphere": ["diameter_m"],
+            "axisymmetric_cylinder": ["diameter_m", "length_m"],
+            "rectangle": ["width_m", "height_m"],
+            "box": ["width_m", "height_m", "depth_m"],
+            "mesh": ["file"],
+            "elliptic_membrane": [],
         }[self.kind]
         missing = [n for n in need if getattr(self, n) is None]
         if missing:
             raise ValueError(f"geometry kind {self.kind!r} needs {', '.join(missing)}")
         if self.kind == "elliptic_membrane" and not (
-                self.outer_a_m > self.inner_a_m and self.outer_b_m > self.inner_b_m):
+            self.outer_a_m > self.inner_a_m and self.outer_b_m > self.inner_b_m
+        ):
             raise ValueError("elliptic_membrane: outer semi-axes must exceed inner ones")
         return self
 
@@ -158,7 +176,9 @@ class BoundaryCondition(_Model):
     """On a named boundary: fixed temperature, or convection (+ radiation) to an ambient."""
 
     type: Literal["temperature", "convection"]
-    temperature_c: float | str | None = None  # number, or expression in t (s), e.g. "100*sin(pi*t/40)"
+    temperature_c: float | str | None = (
+        None  # number, or expression in t (s), e.g. "100*sin(pi*t/40)"
+    )
     h_w_m2k: float = Field(0.0, ge=0)
     ambient_c: float | None = None
     emissivity: float = Field(0.0, ge=0, le=1)
@@ -187,8 +207,10 @@ def time_expression(text: str) -> Any:
         raise ValueError(f"cannot parse temperature expression {text!r}: {exc.msg}") from None
     bad = [n for n in code.co_names if n not in _SAFE and n != "t"]
     if bad:
-        raise ValueError(f"temperature expression {text!r} uses unknown names {bad}; "
-                         f"allowed: t, {', '.join(sorted(_SAFE))}")
+        raise ValueError(
+            f"temperature expression {text!r} uses unknown names {bad}; "
+            f"allowed: t, {', '.join(sorted(_SAFE))}"
+        )
 
     def f(t: float) -> float:
         return float(eval(code, {"__builtins__": {}}, {**_SAFE, "t": t}))  # noqa: S307
@@ -214,7 +236,7 @@ class HeatConductionParams(_Model):
     steady: bool = False
     end_time_s: float | None = Field(None, gt=0)
     probes: dict[str, list[float]] = {}
-    numerics: Numerics = Numerics()
+    numerics: Numerics = Field(default_factory=lambda: Numerics.model_validate({}))
     time_series: bool = False
     xdmf: str | None = None
 
@@ -249,7 +271,7 @@ class HeatTreatmentParams(_Model):
     surface_tags: list[str] = ["surface"]
     core_point: list[float] | None = None
     surface_point: list[float] | None = None
-    numerics: Numerics = Numerics()
+    numerics: Numerics = Field(default_factory=lambda: Numerics.model_validate({}))
     time_series: bool = False
     xdmf: str | None = None
 
@@ -265,19 +287,29 @@ class HeatTreatmentParams(_Model):
             raise ValueError("h_w_m2k and emissivity are both 0: the part never exchanges heat")
         heating = self.ambient_c > self.initial_temperature_c
         if self.setpoint_c is not None and not heating:
-            raise ValueError("setpoint_c (soak start) only applies when ambient_c is above "
-                             "initial_temperature_c")
+            raise ValueError(
+                "setpoint_c (soak start) only applies when ambient_c is above initial_temperature_c"
+            )
         if self.cool_below_c is not None and not (
-                self.ambient_c < self.cool_below_c < self.initial_temperature_c):
+            self.ambient_c < self.cool_below_c < self.initial_temperature_c
+        ):
             raise ValueError(
                 f"cool_below_c={self.cool_below_c} must lie between ambient_c={self.ambient_c} "
-                f"and initial_temperature_c={self.initial_temperature_c}")
+                f"and initial_temperature_c={self.initial_temperature_c}"
+            )
         if self.geometry.kind == "mesh" and (self.core_point is None or self.surface_point is None):
             raise ValueError("a user mesh needs core_point and surface_point (in the mesh unit)")
-        if self.geometry.kind not in ("plate", "cylinder", "sphere", "axisymmetric_cylinder",
-                                      "mesh"):
-            raise ValueError(f"heat_treatment geometry kind must be plate, cylinder, sphere, "
-                             f"axisymmetric_cylinder or mesh, found {self.geometry.kind!r}")
+        if self.geometry.kind not in (
+            "plate",
+            "cylinder",
+            "sphere",
+            "axisymmetric_cylinder",
+            "mesh",
+        ):
+            raise ValueError(
+                f"heat_treatment geometry kind must be plate, cylinder, sphere, "
+                f"axisymmetric_cylinder or mesh, found {self.geometry.kind!r}"
+            )
         return self
 
 
@@ -293,7 +325,7 @@ class MouldCoolingParams(_Model):
     contact_conductance_w_m2k: float | None = Field(None, gt=0)
     latent_heat_j_kg: float = Field(0.0, ge=0)
     solidification_range_c: tuple[float, float] | None = None
-    numerics: Numerics = Numerics()
+    numerics: Numerics = Field(default_factory=lambda: Numerics.model_validate({}))
     time_series: bool = False
 
     @field_validator("material", mode="before")
@@ -306,10 +338,12 @@ class MouldCoolingParams(_Model):
         if (self.material is None) == (self.thermal_diffusivity_m2_s is None):
             raise ValueError("give exactly one of material or thermal_diffusivity_m2_s")
         if not self.melt_temperature_c > self.ejection_temperature_c > self.mould_temperature_c:
-            raise ValueError("need melt_temperature_c > ejection_temperature_c > "
-                             "mould_temperature_c")
+            raise ValueError(
+                "need melt_temperature_c > ejection_temperature_c > mould_temperature_c"
+            )
         if self.thermal_diffusivity_m2_s is not None and (
-                self.contact_conductance_w_m2k is not None or self.latent_heat_j_kg > 0):
+            self.contact_conductance_w_m2k is not None or self.latent_heat_j_kg > 0
+        ):
             raise ValueError("contact conductance and latent heat need a material (k, rho, c)")
         if self.latent_heat_j_kg > 0 and self.solidification_range_c is None:
             raise ValueError("latent_heat_j_kg needs solidification_range_c [solidus, liquidus]")
@@ -329,8 +363,9 @@ class Load(_Model):
     @model_validator(mode="after")
     def _one(self) -> Load:
         if (self.pressure_pa is None) == (self.traction_pa is None):
-            raise ValueError(f"load on {self.boundary!r}: give exactly one of pressure_pa, "
-                             "traction_pa")
+            raise ValueError(
+                f"load on {self.boundary!r}: give exactly one of pressure_pa, traction_pa"
+            )
         return self
 
 
@@ -338,7 +373,6 @@ class ElasticityParams(_Model):
     geometry: GeometrySpec
     material: MaterialSpec
     model: Literal["plane_stress", "plane_strain", "3d"] | None = None
-    thickness_m: float = Field(1.0, gt=0)
     supports: list[Support]
     loads: list[Load] = []
     body_force_n_m3: list[float] | None = None
@@ -375,7 +409,9 @@ def validate(solver: str, params: dict[str, Any]) -> Any:
     if solver not in MODELS:
         raise ParameterError(f"unknown solver {solver!r}; known: {', '.join(sorted(MODELS))}")
     if not isinstance(params, dict):
-        raise ParameterError(f"{solver}: parameters must be a mapping, found {type(params).__name__}")
+        raise ParameterError(
+            f"{solver}: parameters must be a mapping, found {type(params).__name__}"
+        )
     try:
         return MODELS[solver].model_validate(params)
     except ValidationError as exc:
@@ -384,5 +420,6 @@ def validate(solver: str, params: dict[str, Any]) -> Any:
             loc = ".".join(str(p) for p in err["loc"]) or "(top level)"
             found = err.get("input")
             found_s = "" if isinstance(found, dict) else f" (found {found!r})"
-            lines.append(f"  {loc}: {err['msg']}{found_s}")
+            msg = str(err["msg"]).removeprefix("Value error, ")
+            lines.append(f"  {loc}: {msg}{found_s}")
         raise ParameterError(f"{solver}: invalid parameters\n" + "\n".join(lines)) from None
