@@ -1,22 +1,10 @@
-# The two commands of the README. Both create the environment when it is missing.
-VENV ?= .venv
-EXAMPLE ?= examples/heat_treatment/line.yaml
-
-.PHONY: env demo test lint bench clean-env
-env:
-	@bash scripts/bootstrap.sh
-
-demo: env
-	$(VENV)/bin/vfactory simulate $(EXAMPLE)
-
-test: env
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
-
-lint: env
-	$(VENV)/bin/ruff check vfactory solvers cluster tests benchmarks
-
-bench: env
-	$(VENV)/bin/python -m benchmarks
-
-clean-env:
-	rm -rf $(VENV)
+# Shortcuts for the README's two commands (which work without make too).
+.PHONY: demo test lint bench
+demo:
+	bash scripts/demo.sh
+test:
+	bash scripts/test.sh $(PYTEST_ARGS)
+lint:
+	bash scripts/bootstrap.sh && .venv/bin/ruff check vfactory solvers cluster tests benchmarks
+bench:
+	bash scripts/bootstrap.sh && for b in benchmarks/bench_*.py; do .venv/bin/python $$b; done

@@ -210,6 +210,21 @@ def _executor(spec: str):
         raise _user_error(str(exc)) from None
 
 
+def _register_subcommands() -> None:
+    """Commands that live beside the code they drive (each module adds its own)."""
+    from cluster.cli import register as register_cluster
+
+    from .api.commands import register as register_api
+    from .physics.commands import register as register_physics
+    from .schedule.commands import register as register_schedule
+
+    for register in (register_physics, register_schedule, register_cluster, register_api):
+        register(app)
+
+
+_register_subcommands()
+
+
 def main() -> None:
     app()
 
