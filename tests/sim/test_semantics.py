@@ -290,3 +290,20 @@ stations:
     assert warm["lead_time.mean"] == pytest.approx(0.5, abs=1e-9)  # steady state: no queueing
     assert cold["lead_time.mean"] > 0.5
     assert math.isfinite(cold["wip"])
+
+
+def test_trace_driven_releases_and_sequence_times():
+    f = load("""
+factory: {name: replay, time_unit: s, run_length: 100, warmup: 0}
+products:
+  p:
+    route: [a, b]
+    arrival: {times: [0, 1, 10]}
+stations:
+  a: {process_time: {dist: sequence, values: [5, 1, 2]}}
+  b: {process_time: {dist: sequence, values: [1, 1, 1]}}
+""")
+    _, trace = simulate_replication(f, 0, trace=True)
+    ex = {pid: t for (t, pid, prod, where, ev) in trace if ev == "exit"}
+    # part 0: a 0-5, b 5-6; part 1 waits for a: 5-6, b 6-7; part 2: a 10-12, b 12-13
+    assert ex == {0: 6.0, 1: 7.0, 2: 13.0}

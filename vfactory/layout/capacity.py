@@ -20,6 +20,8 @@ def offered_load(f: Factory) -> list[str]:
         if p.arrival == "saturated":
             saturated = True
             continue
+        if p.arrival.interarrival is None:
+            continue  # trace-driven releases: no steady rate to check
         rates[pname] = p.arrival.lot_size / mean(p.arrival.interarrival)
     lines = []
     if saturated:

@@ -33,6 +33,7 @@ DIST_PARAMS: dict[str, tuple[set[str], list[set[str]]]] = {
     ),
     "weibull": ({"shape", "scale", "mean"}, [{"shape", "scale"}, {"shape", "mean"}]),
     "empirical": ({"file", "column", "values", "interpolate"}, [{"values"}, {"file", "column"}]),
+    "sequence": ({"file", "column", "values"}, [{"values"}, {"file", "column"}]),
 }
 
 
@@ -49,7 +50,10 @@ class Distribution(Section):
         "gamma",
         "weibull",
         "empirical",
-    ] = Field(description="Distribution family.")
+        "sequence",
+    ] = Field(
+        description="Distribution family; 'sequence' replays its values in order (trace-driven), cycling."
+    )
     value: float | None = Field(None, ge=0, description="constant: the value.")
     mean: float | None = Field(
         None, gt=0, description="Mean (exponential, normal, lognormal, gamma, weibull)."
@@ -152,7 +156,7 @@ class Distribution(Section):
             if self.mean is not None:
                 return self.mean
             return self.scale * math.gamma(1 + 1 / self.shape)  # type: ignore[operator]
-        if d == "empirical":
+        if d in ("empirical", "sequence"):
             vals = self.values or ()
             return sum(vals) / len(vals) if vals else float("nan")
         raise AssertionError(d)

@@ -93,7 +93,10 @@ class FactorySettings(Section):
 class Arrival(Section):
     """Release of new parts into the line."""
 
-    interarrival: Dist = Field(description="Time between releases.")
+    interarrival: Dist | None = Field(None, description="Time between releases.")
+    times: tuple[float, ...] | None = Field(
+        None, description="Release times instead of an interarrival distribution (trace-driven replay)."
+    )
     lot_size: int = Field(1, ge=1, description="Parts released together at each release.")
     when_full: Literal["block", "balk"] = Field(
         "block",

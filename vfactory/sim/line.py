@@ -92,14 +92,23 @@ class Line:
     def _arrivals(self, product: str, arrival):
         env = self.env
         first = self.routes[product][0]
-        interarrival = Sampler(arrival.interarrival, self.stream(f"arrival/{product}"), self.unit)
         balk = arrival.when_full == "balk"
-        if arrival.start > 0:
-            yield env.timeout(arrival.start)
+        if arrival.times is not None:
+            times = iter(arrival.times)
+
+            def wait():
+                return max(next(times) + arrival.start - env.now, 0.0)
+
+            limit = len(arrival.times) if arrival.limit is None else min(arrival.limit, len(arrival.times))
+        else:
+            wait = Sampler(arrival.interarrival, self.stream(f"arrival/{product}"), self.unit)
+            limit = arrival.limit
+            if arrival.start > 0:
+                yield env.timeout(arrival.start)
         releases = 0
-        while arrival.limit is None or releases < arrival.limit:
+        while limit is None or releases < limit:
             releases += 1
-            yield env.timeout(interarrival())
+            yield env.timeout(wait())
             for _ in range(arrival.lot_size):
                 if balk and first.full():
                     if env.now >= self.warmup:

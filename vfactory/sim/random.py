@@ -90,6 +90,16 @@ def block_drawer(
             qs = np.linspace(0.0, 1.0, len(xs))
             return lambda rng, n: np.interp(rng.random(n), qs, xs)
         return lambda rng, n: vals[rng.integers(0, len(vals), n)]
+    if kind == "sequence":
+        seq = np.asarray(d.values, dtype=float) * factor
+        position = [0]
+
+        def replay(rng, n):
+            idx = (position[0] + np.arange(n)) % len(seq)
+            position[0] += n
+            return seq[idx]
+
+        return replay
     raise AssertionError(kind)
 
 
