@@ -176,6 +176,25 @@ def simulate(
     from . import sim
 
     f = load_layout(layout)
+    if f.physics or f.bindings:  # bound station values come from the physics: resolve first
+        from .physics import PhysicsError, resolve
+
+        try:
+            resolved = resolve(f)
+        except (PhysicsError, ValueError, TimeoutError) as exc:
+            raise _user_error(escape(f"{layout}: {exc}")) from None
+        f = resolved.factory
+        hits = sum(bool(r.get("cached")) for r in resolved.solves.values())
+        bound = ", ".join(
+            f"{p} = {v:.4g}{' ' + resolved.units[p] if resolved.units.get(p) else ''}"
+            for p, v in resolved.bindings.items()
+        )
+        console.print(
+            f"physics: {len(resolved.solves)} solves ({hits} from cache); {bound}",
+            highlight=False,
+            markup=False,
+            soft_wrap=True,
+        )
     executor = None
     if cluster and cluster != "inline":
         executor = _executor(cluster)
@@ -215,10 +234,11 @@ def _register_subcommands() -> None:
     from cluster.cli import register as register_cluster
 
     from .api.commands import register as register_api
+    from .optimize.commands import register as register_optimize
     from .physics.commands import register as register_physics
     from .schedule.commands import register as register_schedule
 
-    for register in (register_physics, register_schedule, register_cluster, register_api):
+    for register in (register_physics, register_optimize, register_schedule, register_cluster, register_api):
         register(app)
 
 

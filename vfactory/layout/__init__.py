@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .distribution import SECONDS_PER, Distribution
 from .errors import LayoutError, LayoutIssue
-from .loader import from_dict, load, loads, override, to_dict
+from .loader import from_dict, load, load_study, loads, override, to_dict
 from .model import Arrival, Factory, Failure, Product, Station
 
 
@@ -29,6 +29,7 @@ __all__ = [
     "from_dict",
     "json_schema",
     "load",
+    "load_study",
     "loads",
     "override",
     "to_dict",

@@ -54,7 +54,9 @@ def _pydantic_issues(exc: ValidationError, src: Source, data: Any) -> list[Layou
         loc = _data_loc(data, tuple(err["loc"]))
         kind = err["type"]
         msg = err["msg"]
-        if kind == "string_pattern_mismatch":
+        if kind == "string_pattern_mismatch" and loc[:1] == ("physics",):
+            msg = f"a physics solve name is used in expressions (name.output): letters, digits and '_', starting with a letter; found {_found(err['input'])}"
+        elif kind == "string_pattern_mismatch":
             msg = f"a name may contain only letters, digits, '_' and '-' (no spaces or dots); found {_found(err['input'])}"
         elif kind == "unknown_key":
             loc = loc + (err["ctx"]["key"],)
@@ -159,6 +161,46 @@ def _reference_issues(f: Factory, src: Source) -> list[LayoutIssue]:
             issues.append(
                 src.issue(("stations", sname), f"station {sname!r} is on no product's route")
             )
+    if f.study is not None:
+        issues += study_issues(f, f.study, src, ("study",))
+    return issues
+
+
+def _walk_path(data: Any, parts: list[str]) -> tuple[bool, Any, str]:
+    node = data
+    for i, key in enumerate(parts):
+        if isinstance(node, dict) and key in node:
+            node = node[key]
+        elif isinstance(node, (list, tuple)) and key.isdigit() and int(key) < len(node):
+            node = node[int(key)]
+        else:
+            where = ".".join(parts[:i]) or "the layout"
+            choices = list(node) if isinstance(node, dict) else []
+            return False, None, f"{where} has no {key!r}{suggest(key, choices)}"
+    return True, node, ""
+
+
+def study_issues(f: Factory, study, src: Source, prefix: tuple) -> list[LayoutIssue]:
+    """Decision variables must be numeric layout fields; objectives and constraints known KPIs."""
+    from .kpis import kpi_names
+
+    issues = []
+    data = f.model_dump(mode="json")
+    for path in study.variables:
+        ok, value, why = _walk_path(data, path.split("."))
+        if not ok:
+            issues.append(src.issue(prefix + ("variables", path), f"not a layout path: {why}"))
+        elif not (value is None or isinstance(value, (int, float))) or isinstance(value, bool):
+            issues.append(
+                src.issue(prefix + ("variables", path), f"{path} is not a number (found {_found(value)})")
+            )
+    names = kpi_names(f.stations)
+    for kind in ("objectives", "constraints"):
+        for i, item in enumerate(getattr(study, kind)):
+            if item.kpi not in names:
+                issues.append(
+                    src.issue(prefix + (kind, i, "kpi"), f"unknown KPI {item.kpi!r}{suggest(item.kpi, names)}")
+                )
     return issues
 
 
@@ -278,6 +320,7 @@ def _validate(src: Source, base_dir: Path | None) -> Factory:
         )
     data = copy.deepcopy(data)
     issues = _load_empirical(data, src, base_dir)
+    issues += _physics_files(data, src, base_dir)
     if issues:
         raise LayoutError(issues)
     try:
@@ -287,7 +330,40 @@ def _validate(src: Source, base_dir: Path | None) -> Factory:
     issues = _reference_issues(factory, src)
     if issues:
         raise LayoutError(issues)
+    if factory.physics or factory.bindings:
+        from vfactory.physics.binding import layout_problems  # solver registry, never dolfinx
+
+        issues = [src.issue(loc, msg) for loc, msg in layout_problems(factory)]
+        if issues:
+            raise LayoutError(issues)
     return factory
+
+
+def _physics_files(data: Any, src: Source, base_dir: Path | None) -> list[LayoutIssue]:
+    """Make ``file`` paths in physics parameters (meshes) absolute, relative to the layout (in place)."""
+    issues: list[LayoutIssue] = []
+    physics = data.get("physics") if isinstance(data, dict) else None
+    if base_dir is None or not isinstance(physics, dict):
+        return issues
+
+    def visit(node: Any, loc: tuple) -> None:
+        items = node.items() if isinstance(node, dict) else enumerate(node)
+        for k, v in list(items):
+            if k == "file" and isinstance(v, str) and isinstance(node, dict):
+                rel = Path(v)
+                if not rel.is_absolute() and ".." in rel.parts:
+                    issues.append(
+                        src.issue(loc + (k,), f"file {v!r} must be a path inside the job folder")
+                    )
+                elif not rel.is_absolute():
+                    node[k] = str((base_dir / rel).resolve())
+            elif isinstance(v, dict | list):
+                visit(v, loc + (k,))
+
+    for name, solve in physics.items():
+        if isinstance(solve, dict) and isinstance(solve.get("params"), dict):
+            visit(solve["params"], ("physics", name, "params"))
+    return issues
 
 
 def loads(text: str, filename: str = "<string>", base_dir: str | Path | None = None) -> Factory:
@@ -339,3 +415,27 @@ def override(factory: Factory, changes: dict[str, Any]) -> Factory:
         else:
             node[last] = value
     return from_dict(data, filename="<override>")
+
+
+def load_study(path: str | Path, factory: Factory):
+    """A study YAML beside a layout (top-level ``study:`` or the study fields themselves)."""
+    from .study import Study
+
+    src = read_file(path)
+    data = src.data
+    prefix: tuple = ()
+    if isinstance(data, dict) and "study" in data and len(data) == 1:
+        data, prefix = data["study"], ("study",)
+    if not isinstance(data, dict):
+        raise LayoutError([src.issue((), "expected a mapping with variables, objectives and budget")])
+    try:
+        study = Study.model_validate(data)
+    except ValidationError as exc:
+        issues = _pydantic_issues(exc, src, src.data if not prefix else {"study": data})
+        if prefix:
+            issues = [i for i in issues]
+        raise LayoutError(issues) from None
+    issues = study_issues(factory, study, src, prefix)
+    if issues:
+        raise LayoutError(issues)
+    return study

@@ -6,7 +6,7 @@ Times are in the factory's ``time_unit`` unless a distribution says otherwise. S
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -21,6 +21,7 @@ from pydantic_core import PydanticCustomError
 
 from .base import Section
 from .distribution import Distribution, TimeUnit, coerce_distribution
+from .study import Study
 
 Dist = Annotated[Distribution, BeforeValidator(coerce_distribution)]
 
@@ -109,6 +110,22 @@ class Arrival(Section):
         None, ge=1, description="Number of releases (lots) after which arrivals stop."
     )
 
+    @model_validator(mode="after")
+    def _one_release_rule(self) -> Arrival:
+        if self.interarrival is None and self.times is None:
+            raise PydanticCustomError(
+                "arrival", "needs interarrival (a distribution) or times (release times)", {}
+            )
+        if self.interarrival is not None and self.times is not None:
+            raise PydanticCustomError(
+                "arrival", "give either interarrival or times (release times), not both", {}
+            )
+        if self.times is not None:
+            times = self.times
+            if any(t < 0 for t in times) or any(b < a for a, b in zip(times, times[1:])):
+                raise PydanticCustomError("arrival", "release times must be >= 0 and sorted", {})
+        return self
+
 
 class Product(Section):
     route: tuple[Name, ...] = Field(min_length=1, description="Stations visited, in order.")
@@ -187,6 +204,22 @@ class Station(Section):
         return pt if isinstance(pt, Distribution) else pt[product]
 
 
+Identifier = Annotated[
+    str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z][A-Za-z0-9_]*$")
+]
+
+
+class PhysicsSolve(Section):
+    """One named solver run; its outputs are used as ``<name>.<output>`` in bindings."""
+
+    solver: str = Field(description="Solver name (see `vfactory solvers`), e.g. heat_treatment.")
+    params: dict[str, Any] = Field(
+        default_factory=dict,
+        description="The solver's parameters (SI units). A text starting with '=' is an "
+        "expression of layout parameters, e.g. '=part_diameter_mm / 1000'.",
+    )
+
+
 class RepairCrew(Section):
     size: int = Field(1, ge=1, description="Number of repair technicians working in parallel.")
 
@@ -206,6 +239,17 @@ class Factory(Section):
         min_length=1, description="Products (part types) and their routes."
     )
     stations: dict[Name, Station] = Field(min_length=1, description="Stations, in layout order.")
+    study: Study | None = Field(None, description="Optimisation study over this layout (vfactory optimize).")
+    physics: dict[Identifier, PhysicsSolve] = Field(
+        default_factory=dict,
+        description="Named process-physics solves whose outputs bindings use (resolved before "
+        "the line simulation runs).",
+    )
+    bindings: dict[str, str] = Field(
+        default_factory=dict,
+        description="Layout value path (e.g. stations.furnace.process_time.mean) -> expression "
+        "of parameters and solve outputs; time(x_s) converts seconds into the time unit.",
+    )
 
     @property
     def name(self) -> str:
