@@ -47,7 +47,12 @@ def flatten(problem: Problem) -> Flat:
     products: dict[str, int] = {}
     for j in problem.jobs:
         products.setdefault(j.product or f"__job_{j.id}", len(products))
-    job_of, pos_of, prev_op, next_op, alts, dur = [], [], [], [], [], []
+    job_of: list[int] = []
+    pos_of: list[int] = []
+    prev_op: list[int] = []
+    next_op: list[int] = []
+    alts: list[list[tuple[int, float]]] = []
+    dur: list[dict[int, float]] = []
     job_ops: list[list[int]] = []
     head: list[float] = []
     tail: list[float] = []
@@ -79,9 +84,9 @@ def flatten(problem: Problem) -> Flat:
         setup = [[[0.0] * P for _ in range(P)] for _ in problem.machines]
         for m, table in problem.setups.items():
             k = machines[m]
-            for (a, b), t in table.items():
-                if a in products and b in products:
-                    setup[k][products[a]][products[b]] = float(t)
+            for (pa, pb), t in table.items():
+                if pa in products and pb in products:
+                    setup[k][products[pa]][products[pb]] = float(t)
     return Flat(
         problem=problem,
         n_ops=len(job_of),

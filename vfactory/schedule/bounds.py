@@ -51,7 +51,7 @@ def makespan_lower_bound(flat: Flat) -> float:
     """max of: longest job (release + minimum work), total minimum work / machines, and per machine
     the preemptive one-machine bound over the operations that can only run on that machine."""
     lb = 0.0
-    for j, ops in enumerate(flat.job_ops):
+    for ops in flat.job_ops:
         last = ops[-1]
         lb = max(lb, flat.head[last] + min(d for _, d in flat.alts[last]))
     total = sum(min(d for _, d in a) for a in flat.alts)

@@ -204,18 +204,23 @@ def _order_from_record(rec: Mapping[str, Any], where: str, index: int) -> Order:
     product = rec.get("product")
     if product is None or str(product).strip() == "":
         raise ProblemError(f"{where}: field 'product': expected a product name, found nothing")
-    due_raw = rec.get("due")
-    due = None if due_raw in (None, "") else _number(due_raw, where, "due")
-    quantity = _number(rec.get("quantity", 1) or 1, where, "quantity")
+    def field(name: str, default: float | None) -> float | None:
+        raw = rec.get(name)
+        if raw is None or (isinstance(raw, str) and raw.strip() == ""):
+            return default  # an empty CSV cell or a missing key means the default
+        return _number(raw, where, name)
+
+    quantity = field("quantity", 1.0)
+    assert quantity is not None
     if quantity <= 0:
         raise ProblemError(f"{where}: field 'quantity': expected a number > 0, found {quantity:g}")
     return Order(
         id=str(rec.get("id") or f"O{index + 1}"),
         product=str(product).strip(),
         quantity=quantity,
-        release=_number(rec.get("release", 0) or 0, where, "release"),
-        due=due,
-        weight=_number(rec.get("weight", 1) if rec.get("weight", "") != "" else 1, where, "weight"),
+        release=field("release", 0.0) or 0.0,
+        due=field("due", None),
+        weight=field("weight", 1.0) or 0.0,
         source=where,
     )
 
