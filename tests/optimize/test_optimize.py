@@ -46,7 +46,9 @@ def test_buffer_allocation_finds_one_one(tmp_path):
     f = layout.loads(BUFFER_ALLOCATION.replace("STORAGE", str(tmp_path / "s.db")), "ba.yaml")
     study = run_study(f)
     # a finite space: the search stops once all three allocations are evaluated
-    values = {t.params["parameters.b1"]: t.values[0] for t in study.trials if t.state.name == "COMPLETE"}
+    values = {
+        t.params["parameters.b1"]: t.values[0] for t in study.trials if t.state.name == "COMPLETE"
+    }
     assert set(values) == {0, 1, 2}
     rec = recommend(f, study)
     assert rec["recommended"]["params"] == {"parameters.b1": 1}
@@ -146,8 +148,19 @@ def test_killed_optimisation_resumes_without_duplicates_or_stranded_trials(tmp_p
     db = tmp_path / "study.db"
     path = tmp_path / "line.yaml"
     path.write_text(RESUMABLE.replace("STORAGE", str(db)))
-    cmd = [sys.executable, "-m", "vfactory.cli", "optimize", str(path), "-q", "-o", str(tmp_path / "out")]
-    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    cmd = [
+        sys.executable,
+        "-m",
+        "vfactory.cli",
+        "optimize",
+        str(path),
+        "-q",
+        "-o",
+        str(tmp_path / "out"),
+    ]
+    proc = subprocess.Popen(
+        cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline:
         time.sleep(0.5)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -12,15 +11,28 @@ import typer
 def register(app: typer.Typer) -> None:
     @app.command()
     def optimize(
-        layout: Path = typer.Argument(..., help="Layout YAML with a study: section (or give --study)."),
-        study_file: Optional[Path] = typer.Option(None, "--study", help="Study YAML beside the layout."),
-        trials: Optional[int] = typer.Option(None, "--trials", min=1, help="Override study.budget.trials."),
-        storage: Optional[str] = typer.Option(
-            None, "--storage", help="Optuna storage: file.db (SQLite), file.log (journal) or an RDB URL."
+        layout: Path = typer.Argument(
+            ..., help="Layout YAML with a study: section (or give --study)."
         ),
-        out: Optional[Path] = typer.Option(None, "--out", "-o", help="Output folder (default results/<name>/)."),
-        cluster: Optional[str] = typer.Option(
-            None, "--cluster", envvar="VFACTORY_CLUSTER", help="Where trials run: local (default), ray, tcp://…"
+        study_file: Path | None = typer.Option(
+            None, "--study", help="Study YAML beside the layout."
+        ),
+        trials: int | None = typer.Option(
+            None, "--trials", min=1, help="Override study.budget.trials."
+        ),
+        storage: str | None = typer.Option(
+            None,
+            "--storage",
+            help="Optuna storage: file.db (SQLite), file.log (journal) or an RDB URL.",
+        ),
+        out: Path | None = typer.Option(
+            None, "--out", "-o", help="Output folder (default results/<name>/)."
+        ),
+        cluster: str | None = typer.Option(
+            None,
+            "--cluster",
+            envvar="VFACTORY_CLUSTER",
+            help="Where trials run: local (default), ray, tcp://…",
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     ) -> None:
@@ -57,7 +69,9 @@ def register(app: typer.Typer) -> None:
         outdir = out or Path("results") / f.name
         executor = _executor(cluster) if cluster and cluster != "inline" else None
         try:
-            study = run_study(f, spec, executor=executor, workdir=outdir, progress=not quiet, max_trials=trials)
+            study = run_study(
+                f, spec, executor=executor, workdir=outdir, progress=not quiet, max_trials=trials
+            )
             rec = recommend(f, study, spec, executor=executor)
         except ValueError as exc:
             from ..cli import _user_error
@@ -74,9 +88,13 @@ def register(app: typer.Typer) -> None:
 
     @app.command()
     def dashboard(
-        target: str = typer.Argument(..., help="A layout YAML (its study storage), or a storage URL / .db file."),
+        target: str = typer.Argument(
+            ..., help="A layout YAML (its study storage), or a storage URL / .db file."
+        ),
         port: int = typer.Option(8080, "--port", help="Port on 127.0.0.1."),
-        host: str = typer.Option("127.0.0.1", "--host", help="Listen address (loopback by default)."),
+        host: str = typer.Option(
+            "127.0.0.1", "--host", help="Listen address (loopback by default)."
+        ),
     ) -> None:
         """Open optuna-dashboard on a study's storage (history, Pareto front, importances, live)."""
         import subprocess
@@ -88,18 +106,30 @@ def register(app: typer.Typer) -> None:
             from ..cli import load_layout
 
             f = load_layout(p)
-            st = (f.study.storage if f.study else None) or str(Path("results") / f.name / "study.db")
+            st = (f.study.storage if f.study else None) or str(
+                Path("results") / f.name / "study.db"
+            )
             url = st
         if "://" not in url:
             url = f"sqlite:///{Path(url).resolve()}"
+        import shutil
+
+        exe = Path(sys.executable).parent / "optuna-dashboard"
+        found = str(exe) if exe.exists() else shutil.which("optuna-dashboard")
+        if found is None:
+            from ..cli import _user_error
+
+            raise _user_error("optuna-dashboard is not installed (pip install optuna-dashboard)")
         typer.echo(f"optuna-dashboard on http://{host}:{port}  ({url})")
-        raise typer.Exit(subprocess.call([sys.executable, "-m", "optuna_dashboard", url, "--host", host, "--port", str(port)]))
+        raise typer.Exit(subprocess.call([found, url, "--host", host, "--port", str(port)]))
 
 
 def print_recommendation(console, rec: dict) -> None:
     from rich.table import Table
 
-    t = Table(title=f"recommendation ({rec['trials']['complete']} trials, re-checked with {rec['replications']} replications)")
+    t = Table(
+        title=f"recommendation ({rec['trials']['complete']} trials, re-checked with {rec['replications']} replications)"
+    )
     for c in ("KPI", "baseline", "recommended", "improvement (95 % CI)"):
         t.add_column(c)
     for o in rec["objectives"]:
@@ -109,18 +139,34 @@ def print_recommendation(console, rec: dict) -> None:
             f"{o['kpi']} ({o['direction']})",
             _fmt(o["baseline"]),
             _fmt(o["recommended"]),
-            f"{imp['mean']:+.4g} [{imp['ci95'][0]:+.3g}, {imp['ci95'][1]:+.3g}]{mark}" if imp["ci95"][0] is not None else f"{imp['mean']:+.4g}",
+            f"{imp['mean']:+.4g} [{imp['ci95'][0]:+.3g}, {imp['ci95'][1]:+.3g}]{mark}"
+            if imp["ci95"][0] is not None
+            else f"{imp['mean']:+.4g}",
         )
     console.print(t)
-    console.print("recommended: " + ", ".join(f"{k} = {v}" for k, v in rec["recommended"]["params"].items()), highlight=False)
-    console.print("baseline:    " + ", ".join(f"{k} = {v}" for k, v in rec["baseline"]["params"].items()), highlight=False)
+    console.print(
+        "recommended: " + ", ".join(f"{k} = {v}" for k, v in rec["recommended"]["params"].items()),
+        highlight=False,
+    )
+    console.print(
+        "baseline:    " + ", ".join(f"{k} = {v}" for k, v in rec["baseline"]["params"].items()),
+        highlight=False,
+    )
     for c in rec["constraints"]:
         state = "active" if c["active"] else ("ok" if c["satisfied"] else "VIOLATED")
-        console.print(f"constraint {c['kpi']} {c['bound']} {c['value']}: {_fmt(c['recommended'])} ({state})", highlight=False)
+        console.print(
+            f"constraint {c['kpi']} {c['bound']} {c['value']}: {_fmt(c['recommended'])} ({state})",
+            highlight=False,
+        )
     for kpi, imp in rec["importances"].items():
-        console.print(f"importance for {kpi}: " + ", ".join(f"{k} {v:.2f}" for k, v in imp.items()), highlight=False)
+        console.print(
+            f"importance for {kpi}: " + ", ".join(f"{k} {v:.2f}" for k, v in imp.items()),
+            highlight=False,
+        )
     if not rec["feasible"]:
-        console.print("[red]no trial met every constraint: the least-violating point is shown[/red]")
+        console.print(
+            "[red]no trial met every constraint: the least-violating point is shown[/red]"
+        )
 
 
 def _fmt(ci: dict) -> str:

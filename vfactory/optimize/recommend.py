@@ -27,7 +27,9 @@ def _violation(t: optuna.trial.FrozenTrial) -> float:
     return sum(max(c, 0.0) for c in t.user_attrs.get("constraints", []))
 
 
-def pareto_front(trials: list[optuna.trial.FrozenTrial], directions: list[str]) -> list[optuna.trial.FrozenTrial]:
+def pareto_front(
+    trials: list[optuna.trial.FrozenTrial], directions: list[str]
+) -> list[optuna.trial.FrozenTrial]:
     sign = [1 if d == "minimize" else -1 for d in directions]
 
     def dominates(a, b):
@@ -38,7 +40,7 @@ def pareto_front(trials: list[optuna.trial.FrozenTrial], directions: list[str]) 
     front, seen = [], set()
     for t in trials:
         if not any(dominates(o, t) for o in trials if o is not t):
-            key = canonical(t.params)
+            key = (canonical(t.params), tuple(t.values))  # memo twins of one point appear once
             if key not in seen:
                 seen.add(key)
                 front.append(t)
@@ -75,14 +77,20 @@ def baseline_point(factory: Factory, spec: Study) -> dict[str, Any]:
     return point
 
 
-def recommend(factory: Factory, study: optuna.Study, spec: Study | None = None, executor=None) -> dict:
+def recommend(
+    factory: Factory, study: optuna.Study, spec: Study | None = None, executor=None
+) -> dict:
     """Choose, re-check and explain the recommended point of a finished study (JSON-able dict)."""
     spec = spec or factory.study
     assert spec is not None
     directions = [o.direction for o in spec.objectives]
-    complete = [t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE]
+    complete = [
+        t for t in study.get_trials(deepcopy=False) if t.state == optuna.trial.TrialState.COMPLETE
+    ]
     if not complete:
-        raise ValueError("no trial completed: nothing to recommend (see the trials' errors in the study)")
+        raise ValueError(
+            "no trial completed: nothing to recommend (see the trials' errors in the study)"
+        )
     feasible = [t for t in complete if _feasible(t)]
     pool = feasible or sorted(complete, key=_violation)[:1]
     if len(directions) == 1:
@@ -108,18 +116,26 @@ def recommend(factory: Factory, study: optuna.Study, spec: Study | None = None, 
     objectives = []
     for o in spec.objectives:
         r, b = rec_out[o.kpi], base_out[o.kpi]
-        diff = estimate([x - y for x, y in zip(r["values"], b["values"])])  # paired: common random numbers
+        diff = estimate(
+            [x - y for x, y in zip(r["values"], b["values"])]
+        )  # paired: common random numbers
         better = diff.mean > 0 if o.direction == "maximize" else diff.mean < 0
         significant = diff.half_width is not None and abs(diff.mean) > diff.half_width
-        objectives.append({
-            "kpi": o.kpi,
-            "direction": o.direction,
-            "recommended": _ci(r),
-            "baseline": _ci(b),
-            "improvement": {"mean": diff.mean, "ci95": [diff.low, diff.high],
-                            "relative": diff.mean / abs(b["mean"]) if b["mean"] else None,
-                            "better": bool(better), "significant": bool(significant)},
-        })
+        objectives.append(
+            {
+                "kpi": o.kpi,
+                "direction": o.direction,
+                "recommended": _ci(r),
+                "baseline": _ci(b),
+                "improvement": {
+                    "mean": diff.mean,
+                    "ci95": [diff.low, diff.high],
+                    "relative": diff.mean / abs(b["mean"]) if b["mean"] else None,
+                    "better": bool(better),
+                    "significant": bool(significant),
+                },
+            }
+        )
     constraints = []
     for c in spec.constraints:
         r = rec_out[c.kpi]
@@ -129,23 +145,41 @@ def recommend(factory: Factory, study: optuna.Study, spec: Study | None = None, 
             if bound is None:
                 continue
             ok = r["mean"] >= bound if kind == "min" else r["mean"] <= bound
-            near = abs(r["mean"] - bound) <= ACTIVE_TOLERANCE * max(abs(bound), 1e-12) or lo <= bound <= hi
-            constraints.append({"kpi": c.kpi, "bound": kind, "value": bound, "recommended": _ci(r),
-                                "satisfied": bool(ok), "active": bool(near)})
+            near = (
+                abs(r["mean"] - bound) <= ACTIVE_TOLERANCE * max(abs(bound), 1e-12)
+                or lo <= bound <= hi
+            )
+            constraints.append(
+                {
+                    "kpi": c.kpi,
+                    "bound": kind,
+                    "value": bound,
+                    "recommended": _ci(r),
+                    "satisfied": bool(ok),
+                    "active": bool(near),
+                }
+            )
     importances = {}
     if len(complete) >= 3:
         for i, o in enumerate(spec.objectives):
             try:
                 imp = optuna.importance.get_param_importances(
-                    study, target=(lambda t, i=i: t.values[i]), evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0)
+                    study,
+                    target=(lambda t, i=i: t.values[i]),
+                    evaluator=optuna.importance.FanovaImportanceEvaluator(seed=0),
                 )
                 importances[o.kpi] = {k: float(v) for k, v in imp.items()}
             except (RuntimeError, ValueError, ZeroDivisionError):
                 pass
     return {
         "study": study.study_name,
-        "trials": {"complete": len(complete), "feasible": len(feasible),
-                   "failed": sum(t.state == optuna.trial.TrialState.FAIL for t in study.get_trials(deepcopy=False))},
+        "trials": {
+            "complete": len(complete),
+            "feasible": len(feasible),
+            "failed": sum(
+                t.state == optuna.trial.TrialState.FAIL for t in study.get_trials(deepcopy=False)
+            ),
+        },
         "feasible": bool(feasible),
         "recommended": {"trial": best.number, "params": dict(best.params)},
         "baseline": {"params": base_params},
@@ -154,8 +188,11 @@ def recommend(factory: Factory, study: optuna.Study, spec: Study | None = None, 
         "objectives": objectives,
         "constraints": constraints,
         "importances": importances,
-        "pareto_front": [{"trial": t.number, "params": dict(t.params), "values": list(t.values)} for t in front]
-        if len(directions) > 1 else [],
+        "pareto_front": [
+            {"trial": t.number, "params": dict(t.params), "values": list(t.values)} for t in front
+        ]
+        if len(directions) > 1
+        else [],
         "bottleneck": rec_out.get("_bottleneck"),
     }
 

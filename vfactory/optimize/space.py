@@ -16,7 +16,10 @@ def distribution(v: Variable) -> optuna.distributions.BaseDistribution:
         return optuna.distributions.CategoricalDistribution(list(v.choices))
     if v.type == "int":
         return optuna.distributions.IntDistribution(
-            int(math.ceil(v.low)), int(math.floor(v.high)), log=v.log, step=int(v.step or 1)  # type: ignore[arg-type]
+            int(math.ceil(v.low)),
+            int(math.floor(v.high)),
+            log=v.log,
+            step=int(v.step or 1),  # type: ignore[arg-type]
         )
     return optuna.distributions.FloatDistribution(v.low, v.high, log=v.log, step=v.step)  # type: ignore[arg-type]
 
@@ -56,7 +59,9 @@ def initial_design(study: Study) -> list[dict[str, Any]]:
         pts = qmc.LatinHypercube(dim, seed=study.seed).random(d.n)
     out, seen = [], set()
     for row in np.asarray(pts):
-        point = {path: _from_unit(float(u), v) for (path, v), u in zip(study.variables.items(), row)}
+        point = {
+            path: _from_unit(float(u), v) for (path, v), u in zip(study.variables.items(), row)
+        }
         key = canonical(point)
         if key not in seen:
             seen.add(key)

@@ -58,7 +58,9 @@ def make_sampler(spec: Study) -> optuna.samplers.BaseSampler:
         try:
             import torch  # noqa: F401
         except ImportError:
-            raise ValueError("the 'gp' sampler needs PyTorch (pip install torch); use 'tpe' otherwise") from None
+            raise ValueError(
+                "the 'gp' sampler needs PyTorch (pip install torch); use 'tpe' otherwise"
+            ) from None
         return optuna.samplers.GPSampler(seed=spec.seed, constraints_func=cons)
     n_startup = max(spec.initial_design.n if spec.initial_design.kind != "none" else 0, 5)
     return optuna.samplers.TPESampler(
@@ -72,13 +74,19 @@ def spec_fingerprint(factory: Factory, spec: Study) -> str:
     return canonical({"layout": json.dumps(data, sort_keys=True), "spec": spec.model_dump_json()})
 
 
-def open_study(factory: Factory, spec: Study, storage=None, workdir: Path | None = None) -> optuna.Study:
+def open_study(
+    factory: Factory, spec: Study, storage=None, workdir: Path | None = None
+) -> optuna.Study:
     name = spec.name or factory.name
     workdir = workdir or Path("results") / factory.name
     st = storage if storage is not None else storage_for(spec.storage, workdir / "study.db")
     directions = [o.direction for o in spec.objectives]
     study = optuna.create_study(
-        study_name=name, storage=st, sampler=make_sampler(spec), directions=directions, load_if_exists=True
+        study_name=name,
+        storage=st,
+        sampler=make_sampler(spec),
+        directions=directions,
+        load_if_exists=True,
     )
     fp = spec_fingerprint(factory, spec)
     old = study.user_attrs.get(SPEC_ATTR)
@@ -103,7 +111,9 @@ class Evaluator:
         self.spec = spec
         self.layout = to_dict(factory)
         self.layout.pop("study", None)
-        self.kpis = list(dict.fromkeys([o.kpi for o in spec.objectives] + [c.kpi for c in spec.constraints]))
+        self.kpis = list(
+            dict.fromkeys([o.kpi for o in spec.objectives] + [c.kpi for c in spec.constraints])
+        )
 
     def task(self, params: dict[str, Any]) -> dict:
         return {
@@ -114,8 +124,13 @@ class Evaluator:
             "kpis": self.kpis,
         }
 
-    def tell(self, study: optuna.Study, trial_number: int, out: dict, memo_of: int | None = None) -> None:
-        trial = optuna.trial.Trial(study, study._storage.get_trial_id_from_study_id_trial_number(study._study_id, trial_number))
+    def tell(
+        self, study: optuna.Study, trial_number: int, out: dict, memo_of: int | None = None
+    ) -> None:
+        trial = optuna.trial.Trial(
+            study,
+            study._storage.get_trial_id_from_study_id_trial_number(study._study_id, trial_number),
+        )
         cons = []
         for c in self.spec.constraints:
             m = out[c.kpi]["mean"]
@@ -124,7 +139,14 @@ class Evaluator:
             if c.max is not None:
                 cons.append(m - c.max)
         trial.set_user_attr("constraints", cons)
-        trial.set_user_attr("kpis", {k: {"mean": v["mean"], "half_width": v["half_width"]} for k, v in out.items() if not k.startswith("_")})
+        trial.set_user_attr(
+            "kpis",
+            {
+                k: {"mean": v["mean"], "half_width": v["half_width"]}
+                for k, v in out.items()
+                if not k.startswith("_")
+            },
+        )
         trial.set_user_attr("bottleneck", out.get("_bottleneck"))
         if memo_of is not None:
             trial.set_user_attr("memo_of", memo_of)
@@ -219,7 +241,15 @@ def _evaluate(study, ev: Evaluator, asked: list[tuple[int, dict]], executor, kno
         key = canonical(params)
         if key in known:
             t = known[key]
-            ev.tell(study, number, {k: {"mean": v["mean"], "half_width": v["half_width"]} for k, v in t.user_attrs["kpis"].items()}, memo_of=t.number)
+            ev.tell(
+                study,
+                number,
+                {
+                    k: {"mean": v["mean"], "half_width": v["half_width"]}
+                    for k, v in t.user_attrs["kpis"].items()
+                },
+                memo_of=t.number,
+            )
         elif key in first_of:
             twins.append((number, key))
         else:
@@ -263,7 +293,9 @@ class _Bar:
         if enabled:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-            self.bar = Progress("[bold]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+            self.bar = Progress(
+                "[bold]{task.description}", BarColumn(), MofNCompleteColumn(), TimeElapsedColumn()
+            )
             self.bar.start()
             self.task = self.bar.add_task(f"optimising {name}", total=total)
 
