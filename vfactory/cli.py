@@ -214,6 +214,77 @@ def simulate(
         console.print(f"wrote {json_out}")
 
 
+@app.command()
+def sweep(
+    layout: Path = typer.Argument(..., help="Layout YAML file."),
+    param: list[str] = typer.Option(
+        ...,
+        "--param",
+        "-p",
+        help="PATH=RANGE: start:stop:step (grid), start:stop (for lhs/sobol), a,b,c or a value. Repeatable.",
+    ),
+    method: str = typer.Option("factorial", "--method", "-m", help="factorial, lhs or sobol."),
+    n: int | None = typer.Option(None, "--points", help="Number of points for lhs / sobol."),
+    kpi: list[str] | None = typer.Option(None, "--kpi", help="KPIs in the table (default: the main ones)."),
+    replications: int | None = typer.Option(None, "--replications", "-n", min=2, help="Per point."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default results/<name>/)."),
+    cluster: str | None = typer.Option(
+        None, "--cluster", envvar="VFACTORY_CLUSTER", help="Where points run: local (default), ray, tcp://…"
+    ),
+    seed: int = typer.Option(0, "--design-seed", help="Seed of the lhs / sobol design."),
+) -> None:
+    """Sweep process parameters: a tidy table (CSV + Parquet) of parameters → KPIs with CIs, and a plot.
+
+    Example:  vfactory sweep examples/heat_treatment/line.yaml -p stations.austenitise.batch_size=20:40:5
+    -p stations.turning.servers=2,3 -n 5
+    """
+    from cluster.sweep import SweepSpecError, design
+
+    from . import sweep as sweep_mod
+    from .layout import LayoutError
+
+    f = load_layout(layout)
+    specs = {}
+    for p in param:
+        if "=" not in p:
+            raise _user_error(f"--param {p!r}: expected PATH=RANGE, e.g. stations.saw.servers=1:3:1")
+        k, v = p.split("=", 1)
+        specs[k.strip()] = v.strip()
+    try:
+        points = design(specs, method, n, seed)
+    except SweepSpecError as exc:
+        raise _user_error(str(exc)) from None
+    executor = _executor(cluster) if cluster and cluster != "inline" else None
+    from rich.progress import Progress
+
+    try:
+        with Progress(console=console, transient=True) as bar:
+            task = bar.add_task(f"sweeping {len(points)} points", total=len(points))
+            df = sweep_mod.sweep(
+                f, points, kpis=kpi, replications=replications, executor=executor,
+                progress=lambda d, t: bar.update(task, completed=d),
+            )
+    except LayoutError as exc:
+        raise _user_error("a sweep point is not a valid layout:\n" + str(exc)) from None
+    finally:
+        if executor is not None:
+            executor.close()
+    outdir = out or Path("results") / f.name
+    outdir.mkdir(parents=True, exist_ok=True)
+    df.to_csv(outdir / "sweep.csv", index=False)
+    df.to_parquet(outdir / "sweep.parquet", index=False)
+    kpis = kpi or list(sweep_mod.DEFAULT_KPIS)
+    sweep_mod.plot(df, list(specs), kpis[0], outdir / "sweep.png")
+    table = Table(title=f"sweep of {f.name}: {len(points)} points")
+    for c in [*specs, kpis[0], "95 % CI"]:
+        table.add_column(escape(c))
+    for _, row in df.head(30).iterrows():
+        ci = f"[{row[kpis[0] + '.ci_low']:.4g}, {row[kpis[0] + '.ci_high']:.4g}]" if row["error"] is None else row["error"]
+        table.add_row(*(str(row[c]) for c in specs), f"{row[kpis[0]]:.4g}" if row["error"] is None else "-", ci)
+    console.print(table)
+    console.print(f"wrote {outdir / 'sweep.csv'}, sweep.parquet and sweep.png")
+
+
 def _json_default(x):
     return None
 
