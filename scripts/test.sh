@@ -2,5 +2,6 @@
 # The whole test suite. Sets up the environment first if it is missing; extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh
+# the API tests start a throwaway PostgreSQL cluster: they need Debian's server binaries
+VFACTORY_EXTRA_APT="${VFACTORY_EXTRA_APT:-} postgresql" bash scripts/bootstrap.sh
 exec .venv/bin/python -m pytest "$@"

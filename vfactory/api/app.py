@@ -5,10 +5,9 @@ JSON ``ErrorBody``; a bad layout is a 422 whose ``issues`` are the layout loader
 ``file:line:column: field.path: message`` lines, with the upload's sanitised name as the file.
 """
 
-from __future__ import annotations
-
 import base64
 import contextlib
+import functools
 import hashlib
 import json
 import logging
@@ -67,8 +66,12 @@ class ApiError(Exception):
         super().__init__(message)
 
 
-def _error(status: int, message: str, issues: list[str] | None = None,
-           headers: dict[str, str] | None = None) -> JSONResponse:
+def _error(
+    status: int,
+    message: str,
+    issues: list[str] | None = None,
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
     body = ErrorBody(status=status, error=message, issues=issues or [])
     return JSONResponse(body.model_dump(), status_code=status, headers=headers)
 
@@ -78,6 +81,7 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
 }
 
 
+@functools.cache
 def _version() -> str:
     try:
         from importlib.metadata import version
@@ -143,8 +147,13 @@ class BodyLimit:
 
 
 async def _send_json(send: Any, response: JSONResponse) -> None:
-    await send({"type": "http.response.start", "status": response.status_code,
-                "headers": response.raw_headers})
+    await send(
+        {
+            "type": "http.response.start",
+            "status": response.status_code,
+            "headers": response.raw_headers,
+        }
+    )
     await send({"type": "http.response.body", "body": response.body})
 
 
@@ -166,19 +175,32 @@ def _parse_page_token(token: str) -> tuple[float, str]:
 
 
 def _info(job: Job, store: Store | None = None) -> JobInfo:
-    events = [JobEvent(time=e.time, state=e.state, message=e.message)
-              for e in (store.events(job.id) if store else [])]
+    events = [
+        JobEvent(time=e.time, state=e.state, message=e.message)
+        for e in (store.events(job.id) if store else [])
+    ]
     return JobInfo(
-        id=job.id, kind=job.kind, state=job.state, stage=job.stage, percent=job.percent,
-        options=job.options, layout=job.layout_name, attachments=job.attachments,
-        created_at=job.created_at, started_at=job.started_at, finished_at=job.finished_at,
-        attempts=job.attempt, error=job.error, events=events,
+        id=job.id,
+        kind=job.kind,
+        state=job.state,
+        stage=job.stage,
+        percent=job.percent,
+        options=job.options,
+        layout=job.layout_name,
+        attachments=job.attachments,
+        created_at=job.created_at,
+        started_at=job.started_at,
+        finished_at=job.finished_at,
+        attempts=job.attempt,
+        error=job.error,
+        events=events,
     )
 
 
 def _status(job: Job) -> JobStatus:
-    return JobStatus(id=job.id, state=job.state, stage=job.stage, percent=job.percent,
-                     updated_at=job.updated_at)
+    return JobStatus(
+        id=job.id, state=job.state, stage=job.stage, percent=job.percent, updated_at=job.updated_at
+    )
 
 
 def _copy_upload(upload: UploadFile, dest: Path, limit: int, what: str) -> tuple[int, str]:
@@ -249,6 +271,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        kind_registry.available()  # import the kinds now, not in the first request
         thread = threading.Thread(target=sweep, name="vfactory-lease-sweep", daemon=True)
         thread.start()
         try:
@@ -298,13 +321,15 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     def caller(authorization: Annotated[str | None, Header()] = None) -> Caller:
         challenge = {"WWW-Authenticate": "Bearer"}
         if not authorization:
-            raise ApiError(401, "missing bearer token (Authorization: Bearer <token>)",
-                           headers=challenge)
+            raise ApiError(
+                401, "missing bearer token (Authorization: Bearer <token>)", headers=challenge
+            )
         scheme, _, token = authorization.partition(" ")
         token = token.strip()
         if scheme.lower() != "bearer" or not token or len(token) > 256:
-            raise ApiError(401, "the Authorization header must be 'Bearer <token>'",
-                           headers=challenge)
+            raise ApiError(
+                401, "the Authorization header must be 'Bearer <token>'", headers=challenge
+            )
         now = time.monotonic()
         cached = token_cache.get(token)
         if cached is not None and cached[1] > now:
@@ -321,8 +346,12 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         wait = limiter.take(who.token_id, rate, burst)
         if wait > 0:
             retry = max(1, math.ceil(wait))
-            raise ApiError(429, f"rate limit of {rate:g} requests/s (burst {burst}) exceeded;"
-                           f" retry after {retry} s", headers={"Retry-After": str(retry)})
+            raise ApiError(
+                429,
+                f"rate limit of {rate:g} requests/s (burst {burst}) exceeded;"
+                f" retry after {retry} s",
+                headers={"Retry-After": str(retry)},
+            )
         return who
 
     Authed = Annotated[Caller, Depends(caller)]
@@ -343,16 +372,25 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     @app.get("/v1/service-info", response_model=ServiceInfo, tags=["service"])
     def service_info() -> ServiceInfo:
         return ServiceInfo(
-            version=_version(), kinds=kind_registry.available(), states=list(JobState),
+            version=_version(),
+            kinds=kind_registry.available(),
+            states=list(JobState),
             limits=Limits(
-                max_upload_bytes=settings.max_upload_bytes, max_file_bytes=settings.max_file_bytes,
-                max_layout_bytes=settings.max_layout_bytes, max_files=settings.max_files,
-                rate_per_s=settings.rate_per_s, rate_burst=settings.rate_burst,
+                max_upload_bytes=settings.max_upload_bytes,
+                max_file_bytes=settings.max_file_bytes,
+                max_layout_bytes=settings.max_layout_bytes,
+                max_files=settings.max_files,
+                rate_per_s=settings.rate_per_s,
+                rate_burst=settings.rate_burst,
             ),
         )
 
     @app.post(
-        "/v1/jobs", response_model=JobInfo, status_code=201, tags=["jobs"], responses=_ERRORS,
+        "/v1/jobs",
+        response_model=JobInfo,
+        status_code=201,
+        tags=["jobs"],
+        responses=_ERRORS,
         summary="Submit a job: layout YAML + attachments (CSV, meshes, orders, .zip) + options",
     )
     def submit(
@@ -364,19 +402,26 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             list[UploadFile] | None,
             File(description="Data files the layout refers to; .zip files are extracted."),
         ] = None,
-        kind: Annotated[str, Form(description="simulate, physics, optimize, schedule, recommend")]
-        = "simulate",
+        kind: Annotated[
+            str, Form(description="simulate, physics, optimize, schedule, recommend")
+        ] = "simulate",
         options: Annotated[str, Form(description="JSON object of kind options")] = "{}",
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     ) -> JobInfo:
         ctype = request.headers.get("content-type", "")
         if not ctype.lower().startswith("multipart/form-data"):
-            raise ApiError(415, f"expected a multipart/form-data upload, got {ctype or 'no body'!r}")
+            raise ApiError(
+                415, f"expected a multipart/form-data upload, got {ctype or 'no body'!r}"
+            )
         try:
             kind_registry.get(kind)
         except kind_registry.KindUnavailable as exc:
             raise ApiError(422, str(exc)) from None
         opts = _parse_options(options, settings.max_options_bytes)
+        try:
+            kind_registry.check_options(kind, opts)
+        except ValueError as exc:
+            raise ApiError(422, str(exc)) from None
         if idempotency_key is not None and (
             not 1 <= len(idempotency_key) <= 255 or not idempotency_key.isprintable()
         ):
@@ -394,7 +439,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         try:
             layout_name = safe_name(layout.filename, "layout")
             size, layout_hash = _copy_upload(
-                layout, inputs / layout_name, min(settings.max_layout_bytes, settings.max_file_bytes),
+                layout,
+                inputs / layout_name,
+                min(settings.max_layout_bytes, settings.max_file_bytes),
                 f"layout {layout_name!r}",
             )
             if size == 0:
@@ -405,14 +452,18 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 name = safe_name(up.filename, "attachment")
                 if (inputs / name).exists() or name == layout_name:
                     raise ApiError(422, f"attachment {name!r}: two uploads have this name")
-                _, digest = _copy_upload(up, inputs / name, settings.max_file_bytes,
-                                         f"attachment {name!r}")
+                _, digest = _copy_upload(
+                    up, inputs / name, settings.max_file_bytes, f"attachment {name!r}"
+                )
                 digests.append(("attachment", name, digest))
                 if name.lower().endswith(".zip"):
                     archive = inputs / name
                     stored += extract_zip(
-                        archive, inputs, max_entries=settings.max_zip_entries,
-                        max_total_bytes=settings.max_zip_bytes, max_ratio=settings.max_zip_ratio,
+                        archive,
+                        inputs,
+                        max_entries=settings.max_zip_entries,
+                        max_total_bytes=settings.max_zip_bytes,
+                        max_ratio=settings.max_zip_ratio,
                         max_depth=settings.max_zip_depth,
                     )
                     archive.unlink()
@@ -447,8 +498,13 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             stage.rename(final)
             try:
                 job, created = store.create_job(
-                    job_id=job_id, tenant_id=who.tenant_id, kind=kind, options=opts,
-                    layout_name=layout_name, attachments=stored, request_hash=request_hash,
+                    job_id=job_id,
+                    tenant_id=who.tenant_id,
+                    kind=kind,
+                    options=opts,
+                    layout_name=layout_name,
+                    attachments=stored,
+                    request_hash=request_hash,
                     idempotency_key=idempotency_key,
                 )
             except IdempotencyConflict as exc:
@@ -477,8 +533,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         more = len(jobs) > page_size
         jobs = jobs[:page_size]
         return JobList(
-            jobs=[JobSummary(id=j.id, kind=j.kind, state=j.state, percent=j.percent,
-                             layout=j.layout_name, created_at=j.created_at) for j in jobs],
+            jobs=[
+                JobSummary(
+                    id=j.id,
+                    kind=j.kind,
+                    state=j.state,
+                    percent=j.percent,
+                    layout=j.layout_name,
+                    created_at=j.created_at,
+                )
+                for j in jobs
+            ],
             next_page_token=_page_token(jobs[-1]) if more and jobs else None,
         )
 
@@ -486,13 +551,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
     def get_job(job_id: str, who: Authed) -> JobInfo:
         return _info(own_job(job_id, who), store)
 
-    @app.get("/v1/jobs/{job_id}/status", response_model=JobStatus, tags=["jobs"],
-             responses=_ERRORS)
+    @app.get("/v1/jobs/{job_id}/status", response_model=JobStatus, tags=["jobs"], responses=_ERRORS)
     def get_status(job_id: str, who: Authed) -> JobStatus:
         return _status(own_job(job_id, who))
 
-    @app.post("/v1/jobs/{job_id}/cancel", response_model=JobStatus, status_code=202,
-              tags=["jobs"], responses=_ERRORS)
+    @app.post(
+        "/v1/jobs/{job_id}/cancel",
+        response_model=JobStatus,
+        status_code=202,
+        tags=["jobs"],
+        responses=_ERRORS,
+    )
     def cancel(job_id: str, who: Authed) -> JobStatus:
         own_job(job_id, who)
         job = store.request_cancel(who.tenant_id, job_id)
@@ -502,22 +571,25 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             raise ApiError(409, f"job {job_id} has already ended ({job.state.value})")
         return _status(job)
 
-    @app.get("/v1/jobs/{job_id}/results", tags=["jobs"], responses=_ERRORS,
-             response_model=dict[str, Any])
+    @app.get(
+        "/v1/jobs/{job_id}/results", tags=["jobs"], responses=_ERRORS, response_model=dict[str, Any]
+    )
     def results(job_id: str, who: Authed) -> Response:
         job = own_job(job_id, who)
         if job.state != JobState.COMPLETE:
             why = f": {job.error}" if job.error else ""
-            raise ApiError(409, f"job {job_id} is {job.state.value}{why}; results exist once it"
-                           " is COMPLETE")
+            raise ApiError(
+                409, f"job {job_id} is {job.state.value}{why}; results exist once it is COMPLETE"
+            )
         folder = artifacts_dir(settings, job)
         path = folder / RESULTS_FILE if folder else None
         if path is None or not path.is_file():
             raise ApiError(500, f"job {job_id} is COMPLETE but its results file is missing")
         return Response(path.read_bytes(), media_type="application/json")
 
-    @app.get("/v1/jobs/{job_id}/artifacts", response_model=ArtifactList, tags=["jobs"],
-             responses=_ERRORS)
+    @app.get(
+        "/v1/jobs/{job_id}/artifacts", response_model=ArtifactList, tags=["jobs"], responses=_ERRORS
+    )
     def list_artifacts(job_id: str, who: Authed) -> ArtifactList:
         job = own_job(job_id, who)
         folder = _terminal_folder(job)
@@ -526,12 +598,17 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             for p in sorted(folder.rglob("*")):
                 if p.is_file() and not p.is_symlink():
                     name = p.relative_to(folder).as_posix()
-                    items.append(Artifact(name=name, size=p.stat().st_size,
-                                          media_type=_media_type(name)))
+                    items.append(
+                        Artifact(name=name, size=p.stat().st_size, media_type=_media_type(name))
+                    )
         return ArtifactList(job_id=job.id, artifacts=items)
 
-    @app.get("/v1/jobs/{job_id}/artifacts/{name:path}", tags=["jobs"], responses=_ERRORS,
-             response_class=FileResponse)
+    @app.get(
+        "/v1/jobs/{job_id}/artifacts/{name:path}",
+        tags=["jobs"],
+        responses=_ERRORS,
+        response_class=FileResponse,
+    )
     def get_artifact(job_id: str, name: str, who: Authed) -> FileResponse:
         job = own_job(job_id, who)
         folder = _terminal_folder(job)
@@ -545,8 +622,9 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
 
     def _terminal_folder(job: Job) -> Path | None:
         if job.state not in TERMINAL:
-            raise ApiError(409, f"job {job.id} is {job.state.value}; artifacts are listed once it"
-                           " has ended")
+            raise ApiError(
+                409, f"job {job.id} is {job.state.value}; artifacts are listed once it has ended"
+            )
         return artifacts_dir(settings, job)
 
     return app
@@ -566,6 +644,8 @@ def _parse_options(raw: str, limit: int) -> dict[str, Any]:
         raise ApiError(
             422, f"options: not valid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}"
         ) from None
+    except RecursionError:
+        raise ApiError(422, "options: JSON nested too deeply") from None
     if not isinstance(value, dict):
         raise ApiError(422, f"options: expected a JSON object, found {type(value).__name__}")
     for key in RESERVED_OPTIONS:

@@ -91,16 +91,45 @@ def get(name: str) -> KindFn:
     if fn is None:
         avail = ", ".join(available()) or "none"
         if name in KNOWN_KINDS or name in _registry:
-            raise KindUnavailable(f"kind {name!r} is not available on this server; available: {avail}")
+            raise KindUnavailable(
+                f"kind {name!r} is not available on this server; available: {avail}"
+            )
         raise KindUnavailable(f"unknown kind {name!r}; available: {avail}")
     return fn
+
+
+def check_options(name: str, options: dict[str, Any]) -> None:
+    """Refuse options a kind cannot use (ValueError naming the option), before a job is queued."""
+    check = _OPTION_CHECKS.get(name)
+    if check is not None:
+        check(options)
+
+
+def _check_simulate_options(options: dict[str, Any]) -> None:
+    allowed = {"replications": 1, "seed": 0}  # name → smallest value
+    for key, value in options.items():
+        if key not in allowed:
+            raise ValueError(
+                f"options.{key}: unknown option of kind 'simulate'; known: "
+                + ", ".join(sorted(allowed))
+            )
+        if isinstance(value, bool) or not isinstance(value, int) or value < allowed[key]:
+            raise ValueError(
+                f"options.{key}: expected an integer >= {allowed[key]}, found {value!r}"
+            )
+
+
+_OPTION_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
+    "simulate": _check_simulate_options,
+}
 
 
 # --- built-in kinds ---
 
 
 def simulate(job_dir: Path, layout_path: Path, options: dict[str, Any], progress: Progress) -> dict:
-    """Line simulation: ``vfactory.sim.run`` on the uploaded layout. Options: replications, seed."""
+    """Line simulation: ``vfactory.sim.run`` on the uploaded layout. Options: replications, seed;
+    replications fan out on the worker's cluster executor when the worker has one."""
     from vfactory import layout as layout_pkg
     from vfactory import sim
 
@@ -111,14 +140,29 @@ def simulate(job_dir: Path, layout_path: Path, options: dict[str, Any], progress
     def on_progress(done: int, total: int) -> None:
         progress(f"replication {done}/{total}", 1.0 + 98.0 * done / max(total, 1))
 
-    result = sim.run(
-        factory,
-        replications=options.get("replications"),
-        seed=options.get("seed"),
-        progress=on_progress,
-    )
+    spec = options.get("cluster")  # set by the worker's operator (vfactory worker --cluster)
+    if spec:
+        from cluster import get_executor
+
+        with get_executor(spec) as executor:
+            result = sim.run(
+                factory,
+                replications=options.get("replications"),
+                seed=options.get("seed"),
+                progress=on_progress,
+                executor=executor,
+            )
+    else:
+        result = sim.run(
+            factory,
+            replications=options.get("replications"),
+            seed=options.get("seed"),
+            progress=on_progress,
+        )
     progress("writing results", 99.0)
-    return result.to_dict()
+    out = result.to_dict()
+    out["executor"] = spec or "in-process"  # provenance: where the replications ran
+    return out
 
 
 def _simulate_available() -> KindFn | None:

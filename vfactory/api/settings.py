@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -61,12 +62,12 @@ class Settings:
         return self.data_dir / "jobs"
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Settings:
         """Settings from ``VFACTORY_*`` environment variables, then keyword overrides (None = unset)."""
-        env = os.environ if env is None else env
+        source: Mapping[str, str] = os.environ if env is None else env
         values: dict[str, object] = {}
         for f in dataclasses.fields(cls):
-            raw = env.get(f"VFACTORY_{f.name.upper()}")
+            raw = source.get(f"VFACTORY_{f.name.upper()}")
             if raw is None or raw == "":
                 continue
             values[f.name] = _convert(f.name, f.type, raw)

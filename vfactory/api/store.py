@@ -188,7 +188,9 @@ def _job(row: JobRow) -> Job:
 def _make_engine(url: str, immediate: bool) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(
-            url, connect_args={"timeout": 30, "check_same_thread": False}, pool_size=20,
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            pool_size=20,
             max_overflow=20,
         )
 
@@ -221,7 +223,9 @@ class Store:
         self.is_sqlite = url.startswith("sqlite")
         self._write_engine = _make_engine(url, immediate=True)
         # SQLite readers must not take the write lock; other databases share one engine.
-        self._read_engine = _make_engine(url, immediate=False) if self.is_sqlite else self._write_engine
+        self._read_engine = (
+            _make_engine(url, immediate=False) if self.is_sqlite else self._write_engine
+        )
         Base.metadata.create_all(self._write_engine)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
         self._read = sessionmaker(self._read_engine, expire_on_commit=False)
@@ -261,8 +265,11 @@ class Store:
                 s.flush()
             s.add(
                 TokenRow(
-                    tenant_id=row.id, token_hash=hash_token(token), rate_per_s=rate_per_s,
-                    rate_burst=rate_burst, created_at=now,
+                    tenant_id=row.id,
+                    token_hash=hash_token(token),
+                    rate_per_s=rate_per_s,
+                    rate_burst=rate_burst,
+                    created_at=now,
                 )
             )
         return token
@@ -277,7 +284,7 @@ class Store:
                 .where(TokenRow.tenant_id == tid, TokenRow.revoked_at.is_(None))
                 .values(revoked_at=time.time())
             )
-            return res.rowcount or 0
+            return getattr(res, "rowcount", 0) or 0
 
     def authenticate(self, token: str) -> Caller | None:
         with self._reading() as s:
@@ -323,22 +330,37 @@ class Store:
                             raise IdempotencyConflict(prior.job_id)
                         return _job(s.get_one(JobRow, prior.job_id)), False
                 row = JobRow(
-                    id=job_id, tenant_id=tenant_id, kind=kind, state=JobState.QUEUED.value,
-                    stage="queued", percent=0.0, options=json.dumps(options),
-                    layout_name=layout_name, attachments=json.dumps(attachments),
-                    request_hash=request_hash, created_at=now, updated_at=now, attempt=0,
+                    id=job_id,
+                    tenant_id=tenant_id,
+                    kind=kind,
+                    state=JobState.QUEUED.value,
+                    stage="queued",
+                    percent=0.0,
+                    options=json.dumps(options),
+                    layout_name=layout_name,
+                    attachments=json.dumps(attachments),
+                    request_hash=request_hash,
+                    created_at=now,
+                    updated_at=now,
+                    attempt=0,
                 )
                 s.add(row)
                 s.flush()
                 if idempotency_key is not None:
                     s.add(
                         IdempotencyRow(
-                            tenant_id=tenant_id, key=idempotency_key, job_id=job_id,
-                            request_hash=request_hash, created_at=now,
+                            tenant_id=tenant_id,
+                            key=idempotency_key,
+                            job_id=job_id,
+                            request_hash=request_hash,
+                            created_at=now,
                         )
                     )
-                s.add(EventRow(job_id=job_id, time=now, state=JobState.QUEUED.value,
-                               message="submitted"))
+                s.add(
+                    EventRow(
+                        job_id=job_id, time=now, state=JobState.QUEUED.value, message="submitted"
+                    )
+                )
                 return _job(row), True
         except IntegrityError:
             # Two submissions raced on the same key: the other one won; answer with its job.
@@ -427,9 +449,13 @@ class Store:
             update(JobRow)
             .where(JobRow.id == oldest, JobRow.state == JobState.QUEUED.value)
             .values(
-                state=JobState.INITIALIZING.value, stage="initializing", percent=0.0,
-                lease_owner=worker_id, lease_expires_at=now + lease_s,
-                attempt=JobRow.attempt + 1, updated_at=now,
+                state=JobState.INITIALIZING.value,
+                stage="initializing",
+                percent=0.0,
+                lease_owner=worker_id,
+                lease_expires_at=now + lease_s,
+                attempt=JobRow.attempt + 1,
+                updated_at=now,
                 started_at=func.coalesce(JobRow.started_at, now),
             )
             .returning(JobRow.id)
@@ -439,8 +465,14 @@ class Store:
             if job_id is None:
                 return None
             row = s.get_one(JobRow, job_id)
-            s.add(EventRow(job_id=job_id, time=now, state=JobState.INITIALIZING.value,
-                           message=f"attempt {row.attempt} claimed by {worker_id}"))
+            s.add(
+                EventRow(
+                    job_id=job_id,
+                    time=now,
+                    state=JobState.INITIALIZING.value,
+                    message=f"attempt {row.attempt} claimed by {worker_id}",
+                )
+            )
             return _job(row)
 
     def heartbeat(
@@ -452,6 +484,7 @@ class Store:
         stage: str | None = None,
         percent: float | None = None,
         running: bool = False,
+        note: str = "",
     ) -> JobState | None:
         """Renew our lease (and report progress); returns the job's state, or None when the lease
         is no longer ours (it expired and the job went to another worker)."""
@@ -474,8 +507,14 @@ class Store:
                 setattr(row, k, v)
             if running and row.state == JobState.INITIALIZING.value:
                 row.state = JobState.RUNNING.value
-                s.add(EventRow(job_id=job_id, time=now, state=row.state,
-                               message=f"attempt {attempt} running"))
+                s.add(
+                    EventRow(
+                        job_id=job_id,
+                        time=now,
+                        state=row.state,
+                        message=f"attempt {attempt} running {note}".strip(),
+                    )
+                )
             return JobState(row.state)
 
     def finish(
@@ -510,8 +549,38 @@ class Store:
             row.finished_at = row.updated_at = now
             row.lease_owner = None
             row.lease_expires_at = None
-            s.add(EventRow(job_id=job_id, time=now, state=state.value,
-                           message=error or f"attempt {attempt} ended"))
+            s.add(
+                EventRow(
+                    job_id=job_id,
+                    time=now,
+                    state=state.value,
+                    message=error or f"attempt {attempt} ended",
+                )
+            )
+            return True
+
+    def release(self, job_id: str, worker_id: str, attempt: int) -> bool:
+        """Give a job back (worker shutting down): QUEUED again, or CANCELED if a cancel waits."""
+        now = time.time()
+        with self._writing() as s:
+            row = s.get(JobRow, job_id)
+            if row is None or row.lease_owner != worker_id or row.attempt != attempt:
+                return False
+            new = JobState.CANCELED if row.state == JobState.CANCELING.value else JobState.QUEUED
+            row.state, row.stage, row.percent = new.value, new.value.lower(), 0.0
+            row.lease_owner = None
+            row.lease_expires_at = None
+            row.updated_at = now
+            if new.terminal:
+                row.finished_at = now
+            s.add(
+                EventRow(
+                    job_id=job_id,
+                    time=now,
+                    state=new.value,
+                    message=f"released by {worker_id} (shutting down)",
+                )
+            )
             return True
 
     def requeue_expired(self, max_attempts: int) -> list[tuple[str, JobState]]:
@@ -520,12 +589,16 @@ class Store:
         now = time.time()
         changed: list[tuple[str, JobState]] = []
         with self._writing() as s:
-            rows = s.execute(
-                select(JobRow).where(
-                    JobRow.state.in_([st.value for st in LEASED]),
-                    JobRow.lease_expires_at < now,
+            rows = (
+                s.execute(
+                    select(JobRow).where(
+                        JobRow.state.in_([st.value for st in LEASED]),
+                        JobRow.lease_expires_at < now,
+                    )
                 )
-            ).scalars().all()
+                .scalars()
+                .all()
+            )
             for row in rows:
                 owner = row.lease_owner
                 if row.state == JobState.CANCELING.value:
@@ -543,7 +616,13 @@ class Store:
                 row.updated_at = now
                 if new.terminal:
                     row.finished_at = now
-                s.add(EventRow(job_id=row.id, time=now, state=new.value,
-                               message=f"lease of {owner} expired (attempt {row.attempt})"))
+                s.add(
+                    EventRow(
+                        job_id=row.id,
+                        time=now,
+                        state=new.value,
+                        message=f"lease of {owner} expired (attempt {row.attempt})",
+                    )
+                )
                 changed.append((row.id, new))
         return changed

@@ -40,7 +40,9 @@ def safe_name(name: str | None, what: str = "file") -> str:
     if any(ord(c) < 32 or ord(c) == 127 for c in name):
         raise UploadRejected(422, f"{what}: file name {shown!r} contains control characters")
     if name.startswith(("/", "\\")) or _DRIVE.match(name):
-        raise UploadRejected(422, f"{what}: file name {shown!r} is an absolute path; send a bare name")
+        raise UploadRejected(
+            422, f"{what}: file name {shown!r} is an absolute path; send a bare name"
+        )
     if "/" in name or "\\" in name:
         raise UploadRejected(
             422, f"{what}: file name {shown!r} contains a path; send a bare name like 'line.yaml'"
@@ -66,7 +68,9 @@ def safe_relative_path(name: str, max_depth: int, what: str) -> PurePosixPath:
     if not parts:
         raise UploadRejected(422, f"{what}: entry {name!r} has no name")
     if len(parts) > max_depth:
-        raise UploadRejected(422, f"{what}: entry {name!r} is nested deeper than {max_depth} folders")
+        raise UploadRejected(
+            422, f"{what}: entry {name!r} is nested deeper than {max_depth} folders"
+        )
     return PurePosixPath(*[safe_name(p, f"{what}: entry {name!r}") for p in parts])
 
 
@@ -96,7 +100,8 @@ def extract_zip(
         declared = sum(i.file_size for i in infos)
         if declared > max_total_bytes:
             raise UploadRejected(
-                413, f"{what}: expands to {declared} bytes, more than the limit of {max_total_bytes}"
+                413,
+                f"{what}: expands to {declared} bytes, more than the limit of {max_total_bytes}",
             )
         plans: list[tuple[zipfile.ZipInfo, PurePosixPath]] = []
         seen: set[str] = set()
@@ -140,11 +145,15 @@ def extract_zip(
                         # Headers can lie: enforce the bounds on what actually comes out.
                         if written > info.file_size or total > max_total_bytes:
                             raise UploadRejected(
-                                413, f"{what}: expands past its declared size or the limit"
-                                f" of {max_total_bytes} bytes"
+                                413,
+                                f"{what}: expands past its declared size or the limit"
+                                f" of {max_total_bytes} bytes",
                             )
+                        out.write(chunk)
             except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError) as exc:
-                raise UploadRejected(422, f"{what}: entry {info.filename!r} is corrupt ({exc})") from None
+                raise UploadRejected(
+                    422, f"{what}: entry {info.filename!r} is corrupt ({exc})"
+                ) from None
             except NotImplementedError as exc:
                 raise UploadRejected(422, f"{what}: entry {info.filename!r}: {exc}") from None
             out_names.append(str(rel))
