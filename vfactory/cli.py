@@ -285,6 +285,67 @@ def sweep(
     console.print(f"wrote {outdir / 'sweep.csv'}, sweep.parquet and sweep.png")
 
 
+@app.command()
+def recommend(
+    layout: Path = typer.Argument(..., help="Layout YAML (with physics, a study: section, …)."),
+    out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default results/<name>/)."),
+    orders: Path | None = typer.Option(None, "--orders", help="Order book (CSV/YAML) to schedule on the line."),
+    replications: int | None = typer.Option(None, "--replications", "-n", min=2, help="Baseline replications."),
+    trials: int | None = typer.Option(None, "--trials", min=1, help="Override the study's trial budget."),
+    cluster: str | None = typer.Option(
+        None, "--cluster", envvar="VFACTORY_CLUSTER", help="Where work runs: local (default), ray, tcp://…"
+    ),
+) -> None:
+    """The main job: physics → baseline simulation → optimisation → schedule → report.
+
+    Writes results/<name>/: results.json (versioned schema), report.html (open it in a browser),
+    study.db (vfactory dashboard LAYOUT) and fields/*.xdmf (open in ParaView).
+    """
+    from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from . import pipeline
+    from .layout import LayoutError
+
+    load_layout(layout)  # user mistakes: located messages and exit code 2 before anything runs
+    executor = _executor(cluster) if cluster and cluster != "inline" else None
+    try:
+        with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
+            tasks: dict[str, int] = {}
+
+            def progress(stage: str, fraction: float) -> None:
+                if stage not in tasks:
+                    tasks[stage] = bar.add_task(stage, total=1.0)
+                bar.update(tasks[stage], completed=fraction)
+
+            results = pipeline.run(
+                layout, out, executor=executor, replications=replications, trials=trials,
+                orders=orders, progress=progress,
+            )
+    except (LayoutError, ValueError) as exc:
+        raise _user_error(str(exc)) from None
+    finally:
+        if executor is not None:
+            executor.close()
+    workdir = out or Path("results") / results["layout"]["name"]
+    _print_summary(results, workdir)
+
+
+def _print_summary(results: dict, workdir: Path) -> None:
+    base = results["baseline"]
+    k = base["kpis"]
+    console.print(
+        f"baseline: {k['throughput_per_hour']['mean']:.4g} parts/h, lead time {k['lead_time.mean']['mean']:.4g} "
+        f"{base['time_unit']}, energy {k['energy_per_good_part_kwh']['mean']:.4g} kWh/part, bottleneck {base['bottleneck']}",
+        highlight=False,
+    )
+    opt = results.get("optimization")
+    if opt:
+        from .optimize.commands import print_recommendation
+
+        print_recommendation(console, opt)
+    console.print(f"wrote {workdir}/results.json and {workdir}/{results['artifacts'].get('report', '')}", highlight=False)
+
+
 def _json_default(x):
     return None
 

@@ -119,8 +119,30 @@ def _check_simulate_options(options: dict[str, Any]) -> None:
             )
 
 
+def _checker(kind: str, ints: dict[str, int], texts: tuple[str, ...] = ()):
+    """Options of a pipeline kind: integers with a smallest value, and attachment names."""
+
+    def check(options: dict[str, Any]) -> None:
+        for key, value in options.items():
+            if key in ints:
+                if isinstance(value, bool) or not isinstance(value, int) or value < ints[key]:
+                    raise ValueError(f"options.{key}: expected an integer >= {ints[key]}, found {value!r}")
+            elif key in texts:
+                if not isinstance(value, str) or not value or "/" in value or "\\" in value:
+                    raise ValueError(f"options.{key}: expected the file name of an attachment, found {value!r}")
+            else:
+                known = ", ".join(sorted([*ints, *texts])) or "none"
+                raise ValueError(f"options.{key}: unknown option of kind {kind!r}; known: {known}")
+
+    return check
+
+
 _OPTION_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "simulate": _check_simulate_options,
+    "recommend": _checker("recommend", {"replications": 2, "trials": 1}, ("orders",)),
+    "optimize": _checker("optimize", {"replications": 2, "trials": 1}),
+    "schedule": _checker("schedule", {}, ("orders",)),
+    "physics": _checker("physics", {}),
 }
 
 

@@ -15,6 +15,7 @@ import json
 import math
 import time
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import optuna
@@ -178,6 +179,7 @@ def run_study(
     workdir: Path | None = None,
     progress: bool = False,
     max_trials: int | None = None,
+    on_trial: Callable[[int], None] | None = None,
 ) -> optuna.Study:
     """Run (or resume) the study until its budget is spent; returns the Optuna study."""
     spec = spec or factory.study
@@ -227,6 +229,8 @@ def run_study(
             _evaluate(study, ev, asked, executor, memo())
             repeats = repeats + 1 if n_complete() == done else 0
             bar.update(n_complete())
+            if on_trial is not None:
+                on_trial(n_complete())
     finally:
         bar.close()
     return study

@@ -1,6 +1,6 @@
 """SimPy line simulation: stations, buffers, failures, statistics, replications."""
 
-from .line import Line, simulate_replication
+from .line import Line, simulate_replication, timeseries
 from .results import LineResult
 from .runner import replication_task, run
 from .server import STATE_NAMES
@@ -15,4 +15,5 @@ __all__ = [
     "replication_task",
     "run",
     "simulate_replication",
+    "timeseries",
 ]

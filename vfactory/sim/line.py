@@ -50,6 +50,8 @@ class Line:
         self.scrapped = 0
         self.lost = 0
         self.lead_times: list[float] = []
+        self.exits = 0  # every exit, warm-up included (for time series)
+        self.series: dict[str, list[float]] | None = None
 
     def stream(self, source: str) -> np.random.Generator:
         return stream(self.seed, self.replication, source)
@@ -71,6 +73,7 @@ class Line:
 
     def exit(self, part: Part, station: Station) -> None:
         now = self.env.now
+        self.exits += 1
         self.n_in_system -= 1
         self.wip.set(now, self.n_in_system)
         if now >= self.warmup:
@@ -119,6 +122,14 @@ class Line:
                     yield ev  # the release waits for room in the first buffer
                 first.put(self.release(product))
 
+    def _monitor(self, every: float):
+        s = self.series
+        while True:
+            s["time"].append(self.env.now)
+            s["wip"].append(self.n_in_system)
+            s["completed"].append(self.exits)
+            yield self.env.timeout(every)
+
     # -- run -------------------------------------------------------------------------------------
     def run(self) -> dict:
         env = self.env
@@ -133,6 +144,8 @@ class Line:
         if sh is not None:
             servers = [s for st in self.stations.values() for s in st.servers]
             env.process(shifts(env, servers, sh.period, sh.working))
+        if self.series is not None:
+            env.process(self._monitor(self.end / 200))
         env.run(until=self.end)
         return self._kpis()
 
@@ -188,6 +201,14 @@ class Line:
         k["energy_per_good_part_kwh"] = energy / self.completed if self.completed else math.nan
         k["bottleneck"] = best
         return k
+
+
+def timeseries(factory: Factory, replication: int = 0, seed: int | None = None) -> dict[str, list[float]]:
+    """WIP, output and station queues sampled 200 times over one replication (for plots)."""
+    line = Line(factory, replication, seed)
+    line.series = {"time": [], "wip": [], "completed": []}
+    line.run()
+    return line.series
 
 
 def simulate_replication(
