@@ -230,6 +230,21 @@ def artifacts_dir(settings: Settings, job: Job) -> Path | None:
     return job_dir(settings, job.id) / "attempts" / str(attempt)
 
 
+def _refuse_outside_files(text: str, filename: str) -> None:
+    """A tenant's layout may name only its own attachments: no absolute paths to server files."""
+    import yaml
+
+    from vfactory.physics.binding import _file_references
+
+    data = yaml.safe_load(text) or {}
+    for name, solve in (data.get("physics") or {}).items():
+        params = solve.get("params") if isinstance(solve, dict) else None
+        for loc, value in _file_references(params or {}, ("physics", name, "params")):
+            if Path(value).is_absolute() or ".." in Path(value).parts:
+                where = ".".join(map(str, loc))
+                raise ApiError(422, f"{filename}: {where}: {value!r} must name an uploaded attachment")
+
+
 def _validate_layout(text: str, filename: str, base_dir: Path) -> None:
     try:
         from vfactory import layout as layout_pkg
@@ -237,6 +252,7 @@ def _validate_layout(text: str, filename: str, base_dir: Path) -> None:
         return
     try:
         layout_pkg.loads(text, filename=filename, base_dir=base_dir)
+        _refuse_outside_files(text, filename)
     except layout_pkg.LayoutError as exc:
         issues = [str(i) for i in getattr(exc, "issues", [])] or str(exc).splitlines()
         raise ApiError(

@@ -157,6 +157,11 @@ def simulate(job_dir: Path, layout_path: Path, options: dict[str, Any], progress
 
     progress("loading layout", 0.0)
     factory = layout_pkg.load(layout_path)
+    if factory.physics or factory.bindings:
+        from vfactory.physics import resolve
+
+        progress("physics", 0.5)
+        factory = resolve(factory).factory
     progress("simulating", 1.0)
 
     def on_progress(done: int, total: int) -> None:

@@ -1,6 +1,7 @@
-"""CLI commands for single solver runs: ``vfactory solve SOLVER PARAMS`` and ``vfactory solvers``.
+"""CLI commands of the process physics: ``vfactory physics LAYOUT`` (the layout's bound solves),
+``vfactory solve SOLVER PARAMS`` (one solver run) and ``vfactory solvers``.
 
-Solver-free at import (no dolfinx): the solve runs in a spawned worker through the result cache.
+Solver-free at import (no dolfinx): solves run in spawned workers through the result cache.
 """
 
 from __future__ import annotations
@@ -30,8 +31,103 @@ def _load_params(path: Path) -> dict[str, Any]:
     return data
 
 
+def _fmt(value: Any) -> str:
+    return f"{value:.6g}" if isinstance(value, float) else str(value)
+
+
+def _echo_err(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+
+
+def run_physics(
+    layout: Path,
+    xdmf: Path | None,
+    cache: bool,
+    cache_dir: Path | None,
+    json_out: Path | None,
+    timeout: float | None = None,
+) -> None:
+    """The ``vfactory physics`` command (module level so that it can be tested and reused)."""
+    from solvers.worker import WorkerError
+    from vfactory.layout import LayoutError, load
+    from vfactory.physics.binding import PhysicsError, resolve, writes_fields
+
+    try:
+        factory = load(layout)
+    except LayoutError as exc:
+        n = len(exc.issues)
+        typer.echo(f"{layout}: {n} problem{'s' if n != 1 else ''} in the layout", err=True)
+        for issue in exc.issues:
+            typer.echo(str(issue), err=True)
+        raise typer.Exit(2) from None
+    if not factory.physics and not factory.bindings:
+        typer.echo(f"{layout}: no physics or bindings in this layout; nothing to solve")
+        return
+    try:
+        res = resolve(factory, cache_dir=cache_dir, use_cache=cache, xdmf_dir=xdmf, timeout=timeout)
+    except (PhysicsError, ValueError, TimeoutError) as exc:
+        _echo_err(f"{layout}: {exc}")
+        raise typer.Exit(2) from None
+    except WorkerError as exc:  # a solver bug, not a user mistake: say so, keep the details
+        _echo_err(f"{layout}: {exc}")
+        raise typer.Exit(1) from None
+    report = {"layout": str(layout), **res.to_dict()}
+    for name, solve in report["solves"].items():
+        origin = "from cache" if solve["cached"] else f"solved in {solve['seconds']:.1f} s"
+        typer.echo(f"{name}: {solve['solver']} {solve['version']}  ({origin})")
+        for key, value in solve["outputs"].items():
+            if not isinstance(value, dict | list):  # time series are in --json only
+                typer.echo(f"  {key:28s} {_fmt(value)}")
+        if solve["xdmf"]:
+            typer.echo(f"  {'field (XDMF)':28s} {solve['xdmf']}")
+        elif xdmf is not None and not writes_fields(solve["solver"]):
+            typer.echo(f"  ({solve['solver']} writes no field file)")
+    if report["bindings"]:
+        typer.echo(f"bindings (time unit of the line: {factory.time_unit}):")
+    for path, b in report["bindings"].items():
+        unit = f" {b['unit']}" if b["unit"] else ""
+        typer.echo(f"  {path} = {b['value']:.6g}{unit}   <- {b['expression']}")
+    if json_out is not None:
+        json_out.parent.mkdir(parents=True, exist_ok=True)
+        json_out.write_text(json.dumps(report, indent=2, default=str) + "\n")
+        typer.echo(f"wrote {json_out}")
+
+
 def register(app: typer.Typer) -> None:
-    """Add the ``solve`` and ``solvers`` commands to ``app``."""
+    """Add the ``physics``, ``solve`` and ``solvers`` commands to ``app``."""
+
+    @app.command("physics")
+    def physics(
+        layout: Path = typer.Argument(..., help="Layout YAML file with physics and bindings."),
+        xdmf: Path | None = typer.Option(
+            None,
+            "--xdmf",
+            help="Write each solve's field to DIR/<solve>.xdmf (open in ParaView).",
+            metavar="DIR",
+        ),
+        cache: bool = typer.Option(
+            True, "--cache/--no-cache", help="Reuse cached results of identical solves."
+        ),
+        cache_dir: Path | None = typer.Option(
+            None,
+            help="Result cache directory (default $VFACTORY_CACHE_DIR or ~/.cache/vfactory/physics).",
+        ),
+        json_out: Path | None = typer.Option(
+            None, "--json", help="Also write the solves and bound values to this JSON file."
+        ),
+        timeout: float | None = typer.Option(
+            None, min=0, help="Give up on a solve after this many seconds."
+        ),
+    ) -> None:
+        """Run the layout's physics solves and print their outputs and the values they bind.
+
+        Each solve says whether it came from the result cache.
+
+        Bound values are shown in the unit of the field they replace (times: the line's unit).
+
+        Example:  vfactory physics examples/heat_treatment/line.yaml --xdmf fields/
+        """
+        run_physics(layout, xdmf, cache, cache_dir, json_out, timeout)
 
     @app.command("solvers")
     def list_solvers() -> None:

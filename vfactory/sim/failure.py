@@ -57,3 +57,38 @@ def shifts(env, servers, period: float, windows):
         base += period
         if base > env.now:
             yield env.timeout(base - env.now)
+
+
+def work(env, server, duration: float, op_failures: list):
+    """Spend ``duration`` of operating time on ``server``, pausing for failures and off-shift.
+
+    ``op_failures`` holds one ``[operating time left to failure, mtbf, mttr, crew]`` per
+    operation-dependent failure mode; time-dependent failures and shift ends arrive as
+    interrupts (``Server.hold``), which end the current step early.
+    """
+    from simpy import Interrupt
+
+    remaining = duration
+    while remaining > 0:
+        if server.down or server.off:
+            ev = server.available = env.event()
+            yield ev
+            continue
+        step, due = remaining, None
+        for f in op_failures:
+            if f[0] < step:
+                step, due = f[0], f
+        start = env.now
+        server.in_work = True
+        try:
+            yield env.timeout(step)
+            server.in_work = False
+        except Interrupt:
+            step = env.now - start  # a time-dependent failure or the end of a shift
+            due = None
+        remaining -= step
+        for f in op_failures:
+            f[0] -= step
+        if due is not None:
+            yield from repair(env, server, due[2], due[3])
+            due[0] = due[1]()

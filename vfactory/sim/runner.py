@@ -44,12 +44,10 @@ def run(
         else:
             data = to_dict(factory)
             items = [{"layout": data, "replication": r, "seed": seed} for r in reps]
-            done = 0
-            for res in executor.map(replication_task, items):
+            for done, res in enumerate(executor.map(replication_task, items), start=1):
                 if res.error is not None:
                     raise RuntimeError(f"replication {res.index} failed: {res.error}")
                 rows[res.index] = res.value
-                done += 1
                 report(done)
     finally:
         close()

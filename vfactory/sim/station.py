@@ -14,9 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from simpy import Interrupt
-
-from .failure import repair, time_failures
+from .failure import time_failures, work
 from .part import Part
 from .random import Sampler, Uniforms, stream
 from .server import BLOCKED, DOWN, SETUP, STARVED, WORKING, Server
@@ -224,32 +222,7 @@ class Station:
 
     def _busy(self, server: Server, duration: float, op_failures: list):
         """Spend ``duration`` of operating time, pausing for failures and off-shift periods."""
-        env = self.env
-        remaining = duration
-        while remaining > 0:
-            if server.down or server.off:
-                ev = server.available = env.event()
-                yield ev
-                continue
-            step, due = remaining, None
-            for f in op_failures:
-                if f[0] < step:
-                    step, due = f[0], f
-            start = env.now
-            server.in_work = True
-            try:
-                yield env.timeout(step)
-                server.in_work = False
-            except Interrupt:
-                step = env.now - start  # a time-dependent failure or the end of a shift
-                due = None
-            remaining -= step
-            for f in op_failures:
-                f[0] -= step
-            if due is not None:
-                mtbf, mttr, crew = due[1], due[2], due[3]
-                yield from repair(env, server, mttr, crew)
-                due[0] = mtbf()
+        return work(self.env, server, duration, op_failures)
 
     def flush(self, end: float) -> None:
         for s in self.servers:
