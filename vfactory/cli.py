@@ -366,11 +366,19 @@ def _register_subcommands() -> None:
     from cluster.cli import register as register_cluster
 
     from .api.commands import register as register_api
+    from .calibrate.commands import register as register_calibrate
     from .optimize.commands import register as register_optimize
     from .physics.commands import register as register_physics
     from .schedule.commands import register as register_schedule
 
-    for register in (register_physics, register_optimize, register_schedule, register_cluster, register_api):
+    for register in (
+        register_physics,
+        register_optimize,
+        register_schedule,
+        register_calibrate,
+        register_cluster,
+        register_api,
+    ):
         register(app)
 
 

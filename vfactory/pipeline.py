@@ -170,6 +170,8 @@ def _history(study) -> list[dict]:
             "values": list(t.values) if t.values else None,
             "feasible": all(c <= 0 for c in t.user_attrs.get("constraints", [])),
             "memo_of": t.user_attrs.get("memo_of"),
+            # report: objective and constraint KPIs per trial ({kpi: {mean, half_width}})
+            "kpis": t.user_attrs.get("kpis"),
         })
     return rows
 
@@ -300,3 +302,22 @@ def schedule_kind(job_dir: Path, layout_path: Path, options: dict, progress) -> 
     out = _schedule(factory, None, orders, Path(job_dir))
     progress("schedule", 100.0)
     return _jsonable({"schema": RESULTS_SCHEMA, "schedule": out})
+
+
+def calibrate_kind(job_dir: Path, layout_path: Path, options: dict, progress) -> dict:
+    """Event log (option log: an attachment) + column mapping (the upload) → calibrated layout,
+    data-quality report, fits and the twin comparison. Options: log, mode (replay|stochastic)."""
+    from .calibrate import calibrate
+    from .calibrate import report as calibration_report
+    from .calibrate.mapping import load as load_mapping
+
+    log = _attachment(job_dir, layout_path, options.get("log"))
+    if log is None:
+        raise ValueError("kind 'calibrate' needs options.log, the name of the event-log attachment")
+    steps = iter(range(1, 100))
+    cal = calibrate(log, load_mapping(layout_path), mode=options.get("mode", "replay"),
+                    step=lambda msg: progress(msg, float(next(steps, 99))))
+    calibration_report.write(cal, Path(job_dir))
+    return _jsonable({"schema": RESULTS_SCHEMA, "calibration": json.loads(
+        (Path(job_dir) / "twin.json").read_text()) if (Path(job_dir) / "twin.json").exists() else {},
+        "layout": "layout.yaml"})

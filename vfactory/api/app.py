@@ -245,6 +245,16 @@ def _refuse_outside_files(text: str, filename: str) -> None:
                 raise ApiError(422, f"{filename}: {where}: {value!r} must name an uploaded attachment")
 
 
+def _validate_mapping(path: Path, filename: str) -> None:
+    from vfactory.calibrate.errors import LogError
+    from vfactory.calibrate.mapping import load as load_mapping
+
+    try:
+        load_mapping(path)
+    except LogError as exc:
+        raise ApiError(422, f"{filename}: the column mapping is not valid: {exc}") from None
+
+
 def _validate_layout(text: str, filename: str, base_dir: Path) -> None:
     try:
         from vfactory import layout as layout_pkg
@@ -493,7 +503,10 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             if "\x00" in text:
                 raise ApiError(422, f"{layout_name}: the layout contains NUL bytes (binary file?)")
             check_yaml_shape(text, layout_name, settings.max_yaml_nodes, settings.max_yaml_depth)
-            _validate_layout(text, layout_name, inputs)
+            if kind == "calibrate":  # the upload is a column mapping; the event log is an attachment
+                _validate_mapping(inputs / layout_name, layout_name)
+            else:
+                _validate_layout(text, layout_name, inputs)
 
             request_hash = hashlib.sha256(
                 json.dumps([kind, opts, sorted(digests)], sort_keys=True).encode()

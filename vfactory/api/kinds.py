@@ -143,6 +143,7 @@ _OPTION_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "optimize": _checker("optimize", {"replications": 2, "trials": 1}),
     "schedule": _checker("schedule", {}, ("orders",)),
     "physics": _checker("physics", {}),
+    "calibrate": _checker("calibrate", {}, ("log", "mode")),
 }
 
 
