@@ -73,6 +73,14 @@ class InitialDesign(Section):
     n: int = Field(8, ge=0, le=4096, description="Number of design points.")
 
 
+class Surrogate(Section):
+    """Search on a model of the physics, fitted on a design of real solves; verify the best."""
+
+    kind: Literal["gp", "rbf"] = Field("gp", description="Gaussian process or radial basis functions.")
+    design: int = Field(8, ge=3, le=256, description="Real solves to fit the model on (Sobol points).")
+    verify: int = Field(3, ge=1, le=50, description="Best candidates re-evaluated with the real solver.")
+
+
 class Study(Section):
     name: str | None = Field(None, description="Study name (default: the factory name).")
     variables: dict[str, Variable] = Field(min_length=1, description="Layout path -> range or choices.")
@@ -85,6 +93,9 @@ class Study(Section):
     initial_design: InitialDesign = Field(default_factory=InitialDesign)
     batch_size: int | None = Field(None, ge=1, description="Trials evaluated in parallel (default: workers).")
     seed: int = Field(0, ge=0, description="Sampler seed.")
+    surrogate: Surrogate | None = Field(
+        None, description="Search on a surrogate of the physics (for expensive solves)."
+    )
     storage: str | None = Field(
         None, description="Optuna storage: a .db/.log file, or an RDB URL (default: results/<name>/study.db)."
     )

@@ -93,7 +93,16 @@ def recommend(
         )
     feasible = [t for t in complete if _feasible(t)]
     pool = feasible or sorted(complete, key=_violation)[:1]
-    if len(directions) == 1:
+    surrogate = study.user_attrs.get("surrogate")
+    record = study.user_attrs.get("verified", {})
+    verified = [t for t in complete if str(t.number) in record]
+    if surrogate is not None and verified and len(directions) == 1:
+        # the search ran on predictions: choose among candidates checked with the real solver
+        ok = [t for t in verified if all(c <= 0 for c in record[str(t.number)]["constraints"])] or verified
+        kpi = spec.objectives[0].kpi
+        best = (max if directions[0] == "maximize" else min)(ok, key=lambda t: record[str(t.number)]["kpis"][kpi]["mean"])
+        front = [best]
+    elif len(directions) == 1:
         best = (max if directions[0] == "maximize" else min)(pool, key=lambda t: t.values[0])
         front = [best]
     else:
@@ -194,6 +203,15 @@ def recommend(
         if len(directions) > 1
         else [],
         "bottleneck": rec_out.get("_bottleneck"),
+        "surrogate": None if surrogate is None else {
+            "kind": surrogate["kind"],
+            "inputs": surrogate["inputs"],
+            "design_points": len(surrogate["X"]),
+            "cv_relative_rmse": surrogate["cv_relative_rmse"],
+            "verified_trials": [t.number for t in verified],
+            "real_solves": surrogate["real_solves"]
+            + len({canonical(t.params) for t in verified}) * len(surrogate["Y"]),
+        },
     }
 
 

@@ -107,23 +107,30 @@ def open_study(
 class Evaluator:
     """Turns trials into tasks and results into tell() calls."""
 
-    def __init__(self, factory: Factory, spec: Study):
+    def __init__(self, factory: Factory, spec: Study, surrogate: dict | None = None, inprocess: bool = False):
         self.factory = factory
         self.spec = spec
+        self.surrogate = surrogate
+        self.inprocess = inprocess
         self.layout = to_dict(factory)
         self.layout.pop("study", None)
         self.kpis = list(
             dict.fromkeys([o.kpi for o in spec.objectives] + [c.kpi for c in spec.constraints])
         )
 
-    def task(self, params: dict[str, Any]) -> dict:
-        return {
+    def task(self, params: dict[str, Any], real: bool = False) -> dict:
+        """A trial as a plain-data task; ``real`` bypasses the surrogate (verification)."""
+        task = {
             "layout": self.layout,
             "overrides": dict(params),
             "replications": self.spec.replications,
             "seed": self.factory.factory.seed,
             "kpis": self.kpis,
+            "inprocess": self.inprocess,
         }
+        if self.surrogate is not None and not real:
+            task["surrogate"] = self.surrogate
+        return task
 
     def tell(
         self, study: optuna.Study, trial_number: int, out: dict, memo_of: int | None = None
@@ -180,13 +187,24 @@ def run_study(
     progress: bool = False,
     max_trials: int | None = None,
     on_trial: Callable[[int], None] | None = None,
+    inprocess: bool = False,
 ) -> optuna.Study:
     """Run (or resume) the study until its budget is spent; returns the Optuna study."""
     spec = spec or factory.study
     if spec is None:
         raise ValueError("the layout has no study section; give one (see vfactory optimize --help)")
     study = open_study(factory, spec, storage, workdir)
-    ev = Evaluator(factory, spec)
+    if inprocess:
+        import solvers  # noqa: F401  (in-process physics: import once, before any trial)
+    surrogate = None
+    if spec.surrogate is not None:
+        surrogate = study.user_attrs.get("surrogate")
+        if surrogate is None:  # fitted once per study; a resumed study reuses it
+            from .surrogate import fit
+
+            surrogate = fit(factory, spec, spec.surrogate.design, spec.surrogate.kind, spec.seed, inprocess).to_dict()
+            study.set_user_attr("surrogate", surrogate)
+    ev = Evaluator(factory, spec, surrogate, inprocess)
     space = search_space(spec)
     budget = max_trials or spec.budget.trials
     deadline = time.monotonic() + spec.budget.time_s if spec.budget.time_s else None
@@ -231,9 +249,37 @@ def run_study(
             bar.update(n_complete())
             if on_trial is not None:
                 on_trial(n_complete())
+        if surrogate is not None:
+            verify_best(study, ev, spec, executor)
     finally:
         bar.close()
     return study
+
+
+def verify_best(study: optuna.Study, ev: Evaluator, spec: Study, executor=None) -> None:
+    """Re-evaluate the best surrogate-driven candidates with the real solver (user attr 'verified')."""
+    done = [t for t in study.get_trials(deepcopy=False, states=(optuna.trial.TrialState.COMPLETE,))
+            if "memo_of" not in t.user_attrs]
+    feasible = [t for t in done if all(c <= 0 for c in t.user_attrs.get("constraints", []))] or done
+    o = spec.objectives[0]
+    ranked = sorted(feasible, key=lambda t: t.values[0], reverse=o.direction == "maximize")
+    record = dict(study.user_attrs.get("verified", {}))  # finished trials are immutable: keep it on the study
+    todo = [t for t in ranked[: spec.surrogate.verify] if str(t.number) not in record]  # type: ignore[union-attr]
+    if not todo:
+        return
+    tasks = [ev.task(dict(t.params), real=True) for t in todo]
+    if executor is None:
+        outs = [evaluate_task(task) for task in tasks]
+    else:
+        outs = executor.run_all(evaluate_task, tasks)
+    for t, out in zip(todo, outs):
+        cons = []
+        for c in spec.constraints:
+            m = out[c.kpi]["mean"]
+            cons += ([c.min - m] if c.min is not None else []) + ([m - c.max] if c.max is not None else [])
+        kpis = {k: {"mean": v["mean"], "half_width": v["half_width"]} for k, v in out.items() if not k.startswith("_")}
+        record[str(t.number)] = {"kpis": kpis, "constraints": cons}
+    study.set_user_attr("verified", record)
 
 
 def _evaluate(study, ev: Evaluator, asked: list[tuple[int, dict]], executor, known: dict) -> None:

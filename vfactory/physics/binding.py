@@ -272,11 +272,16 @@ def _run(
     cache_dir: str | Path | None,
     use_cache: bool,
     timeout: float | None,
+    inprocess: bool = False,
 ) -> tuple[dict[str, Any], float]:
     from solvers.params import ParameterError
     from solvers.worker import solve_in_subprocess
 
     def runner(solver_name: str, p: dict[str, Any]) -> dict[str, Any]:
+        if inprocess:  # cheap models (lumped ODEs) in a process that may import dolfinx
+            import solvers
+
+            return solvers.SOLVERS[solver_name].solve(p)
         return solve_in_subprocess(solver_name, p, timeout=timeout)
 
     t0 = time.perf_counter()
@@ -324,6 +329,8 @@ def resolve(
     use_cache: bool = True,
     xdmf_dir: str | Path | None = None,
     timeout: float | None = None,
+    outputs: dict[str, dict[str, Any]] | None = None,
+    inprocess: bool = False,
 ) -> Resolved:
     """Run the layout's physics solves and write the bound values into a new ``Factory``.
 
@@ -332,6 +339,9 @@ def resolve(
     ``<xdmf_dir>/<name>.xdmf`` where the solver supports it; ``timeout`` (s) bounds each solve.
     Raises PhysicsError naming the binding or solve for user mistakes (and timeouts). A layout
     without physics or bindings is returned as is, without importing any solver code.
+    ``outputs`` gives solve outputs computed elsewhere (e.g. a surrogate's predictions): those
+    solves are not run. ``inprocess`` solves in this process instead of spawned workers (for
+    cheap models such as the lumped ODE; this process then imports dolfinx).
     """
     if not factory.physics and not factory.bindings:
         return Resolved(factory)
@@ -340,20 +350,26 @@ def resolve(
     all_params = solve_params(factory, xdmf_dir)
     solves: dict[str, dict[str, Any]] = {}
     seconds: dict[str, float] = {}
+    for name, given in (outputs or {}).items():
+        if name in all_params:
+            solves[name] = {**given, "cached": False, "surrogate": True}
+            seconds[name] = 0.0
+            del all_params[name]
     if all_params:
         workers = max(1, min(len(all_params), os.cpu_count() or 1, 4))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {
                 name: pool.submit(
-                    _run, name, factory.physics[name].solver, p, cache_dir, use_cache, timeout
+                    _run, name, factory.physics[name].solver, p, cache_dir, use_cache, timeout,
+                    inprocess,
                 )
                 for name, p in all_params.items()
             }
             for name, fut in futures.items():
                 solves[name], seconds[name] = fut.result()
     values: dict[str, Any] = dict(factory.parameters)
-    for name, outputs in solves.items():
-        for key, v in outputs.items():
+    for name, outs in solves.items():
+        for key, v in outs.items():
             if key not in ("cached", "cache_key"):
                 values[f"{name}.{key}"] = v
     data = _full_data(factory)
