@@ -158,10 +158,9 @@ def test_killed_optimisation_resumes_without_duplicates_or_stranded_trials(tmp_p
         "-o",
         str(tmp_path / "out"),
     ]
-    proc = subprocess.Popen(
-        cmd, cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
-    )
-    deadline = time.monotonic() + 240
+    log = open(tmp_path / "driver.log", "w")  # a file, not a pipe: a full pipe would stall the driver
+    proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
+    deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         time.sleep(0.5)
         if db.exists():
@@ -173,6 +172,8 @@ def test_killed_optimisation_resumes_without_duplicates_or_stranded_trials(tmp_p
                 break
     os.killpg(proc.pid, signal.SIGKILL)  # kill -9 mid-study (the driver and anything it started)
     proc.wait()
+    log.close()
+    assert db.exists(), (tmp_path / "driver.log").read_text()[-2000:]
     before = _trials(db)
     assert 3 <= sum(t.state.name == "COMPLETE" for t in before) < 10
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=600)

@@ -356,7 +356,8 @@ def resolve(
             seconds[name] = 0.0
             del all_params[name]
     if all_params:
-        workers = max(1, min(len(all_params), os.cpu_count() or 1, 4))
+        # in-process solves run one at a time (scipy's LSODA, for one, is not thread-safe)
+        workers = 1 if inprocess else max(1, min(len(all_params), os.cpu_count() or 1, 4))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {
                 name: pool.submit(
