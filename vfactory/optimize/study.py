@@ -104,6 +104,18 @@ def open_study(
     return study
 
 
+def constraint_values(spec: Study, out: dict) -> list[float]:
+    """Optuna's convention: one value per bound, feasible when <= 0."""
+    values = []
+    for c in spec.constraints:
+        m = out[c.kpi]["mean"]
+        if c.min is not None:
+            values.append(c.min - m)
+        if c.max is not None:
+            values.append(m - c.max)
+    return values
+
+
 class Evaluator:
     """Turns trials into tasks and results into tell() calls."""
 
@@ -139,14 +151,7 @@ class Evaluator:
             study,
             study._storage.get_trial_id_from_study_id_trial_number(study._study_id, trial_number),
         )
-        cons = []
-        for c in self.spec.constraints:
-            m = out[c.kpi]["mean"]
-            if c.min is not None:
-                cons.append(c.min - m)
-            if c.max is not None:
-                cons.append(m - c.max)
-        trial.set_user_attr("constraints", cons)
+        trial.set_user_attr("constraints", constraint_values(self.spec, out))
         trial.set_user_attr(
             "kpis",
             {
@@ -273,10 +278,7 @@ def verify_best(study: optuna.Study, ev: Evaluator, spec: Study, executor=None) 
     else:
         outs = executor.run_all(evaluate_task, tasks)
     for t, out in zip(todo, outs):
-        cons = []
-        for c in spec.constraints:
-            m = out[c.kpi]["mean"]
-            cons += ([c.min - m] if c.min is not None else []) + ([m - c.max] if c.max is not None else [])
+        cons = constraint_values(spec, out)
         kpis = {k: {"mean": v["mean"], "half_width": v["half_width"]} for k, v in out.items() if not k.startswith("_")}
         record[str(t.number)] = {"kpis": kpis, "constraints": cons}
     study.set_user_attr("verified", record)
