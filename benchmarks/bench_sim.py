@@ -245,8 +245,7 @@ def main() -> dict:
         ),
     ]
     out = {
-        "benchmark": "line simulation speed (parts simulated per wall-clock second, best of %d)"
-        % REPEATS,
+        "benchmark": f"line simulation speed (parts simulated per wall-clock second, best of {REPEATS})",
         "python": sys.version.split()[0],
         "simpy": simpy.__version__,
         "machine": platform.machine(),

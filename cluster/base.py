@@ -32,7 +32,7 @@ import traceback
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 #: Environment variables that cap the thread pools of BLAS/OpenMP libraries in workers;
 #: one numerical thread per worker process, since the pool already uses every core.
@@ -153,6 +153,9 @@ def resolve_callable(ref: str | Callable[..., Any]) -> Callable[..., Any]:
     return getattr(importlib.import_module(module), name)
 
 
+_E = TypeVar("_E", bound="Executor")
+
+
 @dataclass
 class _Slot:
     index: int
@@ -176,12 +179,18 @@ class Executor(ABC):
         """How many tasks the backend runs at the same time."""
 
     @abstractmethod
-    def _submit(self, fn: Callable[[Any], Any], item: Any) -> Any:
-        """Start ``run_task(fn, item)`` on a worker; returns an engine handle."""
+    def _submit(self, fn: Callable[[Any], Any], item: Any, timed: bool) -> Any:
+        """Start ``run_task(fn, item)`` on a worker; returns an engine handle.
+
+        ``timed``: the map has a timeout, so ``_started_at`` will be asked for this task.
+        """
 
     @abstractmethod
     def _wait(self, handles: Sequence[Any], timeout: float) -> list[Any]:
-        """The handles among ``handles`` that are finished, waiting at most ``timeout`` s."""
+        """The handles among ``handles`` that are finished, waiting at most ``timeout`` s.
+
+        Must return the very objects passed in (the loop looks them up by identity).
+        """
 
     @abstractmethod
     def _collect(self, handle: Any) -> tuple[bool, Any, str]:
@@ -196,12 +205,13 @@ class Executor(ABC):
         return submitted_at
 
     def _window(self, timeout: float | None) -> int:
-        # With a timeout, only as many tasks as there are slots are in flight, so that
-        # submission time is start time; without, a second batch is queued to hide latency.
+        # With a timeout, only as many tasks as there are slots are in flight, so that a
+        # task waiting in an engine queue does not use up its time. Without, a deeper queue
+        # hides the driver-engine round trip (it matters for short tasks).
         slots = max(1, self._slots())
-        return slots if timeout is not None else 2 * slots
+        return slots if timeout is not None else max(4 * slots, 16)
 
-    def _shutdown(self) -> None:
+    def _shutdown(self) -> None:  # noqa: B027 (optional hook: most backends need it)
         """Release the backend's resources (workers, connections)."""
 
     # ---- public API -----------------------------------------------------------------------
@@ -298,7 +308,7 @@ class Executor(ABC):
             self._closed = True
             self._shutdown()
 
-    def __enter__(self) -> Executor:
+    def __enter__(self: _E) -> _E:
         return self
 
     def __exit__(self, *exc: object) -> None:
@@ -328,7 +338,7 @@ class Executor(ABC):
                 window = self._window(timeout)
                 while todo and len(inflight) < window:
                     index, attempt = todo.pop()
-                    handle = self._submit(fn, items[index])
+                    handle = self._submit(fn, items[index], timeout is not None)
                     inflight[id(handle)] = _Slot(index, attempt, time.monotonic())
                     handle_by_id[id(handle)] = handle
                 wait_s = _POLL_S

@@ -173,6 +173,12 @@ class _Pool:
             worker.task = None
             task.worker = None
             worker.process.kill()
+            worker.process.join(timeout=5)
+            # Replace it now rather than in the dispatcher: when cancel() returns, the
+            # stopped process is gone from the pool.
+            for pos, w in enumerate(self._workers):
+                if w is worker:
+                    self._service(pos, w)
         self._wake()
 
     def shutdown(self) -> None:
@@ -228,25 +234,40 @@ class _Pool:
         return _Worker(process, parent_conn)
 
     def _loop(self) -> None:
-        while True:
+        try:
+            while self._step():
+                pass
+        except BaseException as exc:  # never leave a map waiting on a dead dispatcher
             with self._lock:
-                if self._stopping:
-                    return
-                self._dispatch()
-                watched: list[Any] = [self._wake_r]
-                for w in self._workers:
-                    if not w.conn.closed:
-                        watched += [w.conn, w.process.sentinel]
-            ready = set(multiprocessing.connection.wait(watched, timeout=1.0))
-            with self._lock:
-                if self._wake_r in ready:
-                    while self._wake_r.poll():
-                        self._wake_r.recv_bytes()
-                for pos, w in enumerate(self._workers):
-                    if w.conn.closed:
-                        continue
-                    if w.conn in ready or w.process.sentinel in ready:
-                        self._service(pos, w)
+                if not self._stopping:
+                    self._fail_all(RuntimeError(f"local pool dispatcher failed: {exc!r}"))
+            raise
+
+    def _step(self) -> bool:
+        with self._lock:
+            if self._stopping:
+                return False
+            self._dispatch()
+            # File descriptors, not Connection objects: cancel() may close a worker's pipe
+            # from another thread while this thread waits.
+            watched: dict[int, _Worker | None] = {self._wake_r.fileno(): None}
+            for w in self._workers:
+                if not w.conn.closed:
+                    watched[w.conn.fileno()] = w
+                    watched[w.process.sentinel] = w
+        try:
+            ready = multiprocessing.connection.wait(list(watched), timeout=1.0)
+        except (OSError, ValueError):  # a descriptor closed under us: look again
+            return True
+        with self._lock:
+            woken = {watched[fd] for fd in ready if isinstance(fd, int)}
+            if None in woken:
+                while self._wake_r.poll():
+                    self._wake_r.recv_bytes()
+            for pos, w in enumerate(self._workers):
+                if w in woken and not w.conn.closed:
+                    self._service(pos, w)
+        return True
 
     def _dispatch(self) -> None:
         for w in self._workers:
@@ -282,8 +303,9 @@ class _Pool:
                             task.future.set_result(outcome)
                 elif msg[0] == "init-error":
                     err: TaskError = msg[1]
-                    self._fail_all(WorkerInitError(f"worker initializer failed: {err}\n"
-                                                   f"{err.traceback}"))
+                    self._fail_all(
+                        WorkerInitError(f"worker initializer failed: {err}\n{err.traceback}")
+                    )
         except (EOFError, OSError):
             pass
         if w.process.is_alive() and not retiring:
@@ -297,10 +319,12 @@ class _Pool:
         if not w.ready and not retiring:
             self._start_failures += 1
             if self._start_failures >= _MAX_START_FAILURES and self._broken is None:
-                self._fail_all(WorkerInitError(
-                    f"{self._start_failures} workers in a row died while starting "
-                    f"(last exit code {w.process.exitcode})"
-                ))
+                self._fail_all(
+                    WorkerInitError(
+                        f"{self._start_failures} workers in a row died while starting "
+                        f"(last exit code {w.process.exitcode})"
+                    )
+                )
         with contextlib.suppress(OSError):
             w.conn.close()
         if self._broken is None and not self._stopping:
@@ -344,7 +368,9 @@ class LocalExecutor(Executor):
         if n < 1:
             raise ValueError(f"n_workers must be >= 1, found {n}")
         if max_tasks_per_child is not None and max_tasks_per_child < 1:
-            raise ValueError(f"max_tasks_per_child must be >= 1 or None, found {max_tasks_per_child}")
+            raise ValueError(
+                f"max_tasks_per_child must be >= 1 or None, found {max_tasks_per_child}"
+            )
         self._n = n
         self._max_tasks = max_tasks_per_child
         self._initializer = initializer
@@ -372,9 +398,9 @@ class LocalExecutor(Executor):
 
     def _window(self, timeout: float | None) -> int:
         # The pool knows when a task starts, so queueing ahead does not distort timeouts.
-        return 2 * self._n
+        return max(4 * self._n, 16) if timeout is None else 2 * self._n
 
-    def _submit(self, fn: Callable[[Any], Any], item: Any) -> _Task:
+    def _submit(self, fn: Callable[[Any], Any], item: Any, timed: bool) -> _Task:
         return self.pool.submit(fn, item)
 
     def _wait(self, handles: Sequence[_Task], timeout: float) -> list[_Task]:

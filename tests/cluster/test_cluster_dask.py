@@ -146,3 +146,15 @@ def test_worker_initializer_runs_in_every_dask_worker(dask_address):
         tags = ex.map_ordered(initialized_tag, range(8))
     for res in tags:
         assert res.value == f"dask:{res.worker.rsplit(':', 1)[1]}"
+
+
+def test_line_replications_bitwise_identical_to_this_process(ex):
+    """The machining line's replications on the cluster give exactly the numbers computed here."""
+    from pathlib import Path
+
+    from vfactory import layout, sim
+
+    f = layout.load(Path(__file__).resolve().parents[2] / "examples/machining_assembly/line.yaml")
+    here = sim.run(f, replications=4)
+    there = sim.run(f, replications=4, executor=ex)
+    assert there.per_replication == here.per_replication

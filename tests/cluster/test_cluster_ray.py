@@ -106,7 +106,14 @@ def ray_cluster(local_values):
 
     resource_tracker.ensure_running()
     tmp = Path(tempfile.mkdtemp(prefix=f"{TAG}-ray-"))
-    env = dict(os.environ, RAY_AUTH_MODE="disabled", RAY_USAGE_STATS_ENABLED="0")
+    env = dict(
+        os.environ,
+        RAY_AUTH_MODE="disabled",
+        RAY_USAGE_STATS_ENABLED="0",
+        # The head starts one Ray client server per client connection and gives it 30 s by
+        # default: too little on a busy 2-core CI machine.
+        RAY_CLIENT_SERVER_CHECK_CHANNEL_TIMEOUT_S="120",
+    )
     home_ns = os.open("/proc/self/ns/net", os.O_RDONLY)
     created: list[str] = []
     entered = False
@@ -225,17 +232,6 @@ def test_hanging_task_times_out_others_finish(ex):
     check_timeout(ex)
 
 
-def test_worker_initializer_runs_in_every_ray_worker(ex, ray_cluster):
-    # Last in the module: it reconnects the driver with a setup hook in the job's env.
-    ex._ray.shutdown()
-    with RayExecutor(
-        ray_cluster, initializer="cluster.probe:mark_initialized", initargs=("ray",)
-    ) as ray_ex:
-        tags = ray_ex.map_ordered(initialized_tag, range(8))
-    for res in tags:
-        assert res.value == f"ray:{res.worker.rsplit(':', 1)[1]}"
-
-
 def test_ray_client_url(ex, local_values):
     # Reconnects through the Ray client (what a laptop uses): ray://HEAD:10001.
     ex._ray.shutdown()
@@ -247,3 +243,27 @@ def test_ray_client_url(ex, local_values):
         v for i, v in enumerate(local_values[:8]) if i != 3
     ]
     assert results[3].error is not None and results[3].error.type == "ValueError"
+
+
+def test_worker_initializer_runs_in_every_ray_worker(ex, ray_cluster):
+    # It reconnects the driver with a setup hook in the job's env (after the client test:
+    # a Ray client connection started after this one fails to start its server).
+    ex._ray.shutdown()
+    with RayExecutor(
+        ray_cluster, initializer="cluster.probe:mark_initialized", initargs=("ray",)
+    ) as ray_ex:
+        tags = ray_ex.map_ordered(initialized_tag, range(8))
+    for res in tags:
+        assert res.value == f"ray:{res.worker.rsplit(':', 1)[1]}"
+
+
+def test_line_replications_bitwise_identical_to_this_process(ex):
+    """The machining line's replications on the cluster give exactly the numbers computed here."""
+    from pathlib import Path
+
+    from vfactory import layout, sim
+
+    f = layout.load(Path(__file__).resolve().parents[2] / "examples/machining_assembly/line.yaml")
+    here = sim.run(f, replications=4)
+    there = sim.run(f, replications=4, executor=ex)
+    assert there.per_replication == here.per_replication
