@@ -3,5 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # the API tests start a throwaway PostgreSQL cluster: they need Debian's server binaries
-VFACTORY_EXTRA_APT="${VFACTORY_EXTRA_APT:-} postgresql" bash scripts/bootstrap.sh
+# the report tests open report.html in Debian's headless Chromium
+VFACTORY_EXTRA_APT="${VFACTORY_EXTRA_APT:-} postgresql chromium" bash scripts/bootstrap.sh
 exec .venv/bin/python -m pytest "$@"

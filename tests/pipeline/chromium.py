@@ -46,10 +46,8 @@ _FIGURES_JS = """JSON.stringify({
 class DevTools:
     """A minimal synchronous CDP session on one page target."""
 
-    def __init__(self, ws_url: str):
-        from websockets.sync.client import connect
-
-        self.ws = connect(ws_url, max_size=None, open_timeout=20)
+    def __init__(self, ws):
+        self.ws = ws
         self.next_id = 0
         self.events: list[dict] = []
 
@@ -90,9 +88,6 @@ class DevTools:
             if "method" in msg:
                 self.events.append(msg)
 
-    def close(self) -> None:
-        self.ws.close()
-
 
 def _port(profile: Path, proc: subprocess.Popen, timeout: float = 30.0) -> int:
     marker = profile / "DevToolsActivePort"
@@ -123,8 +118,10 @@ def inspect_page(url: str, screenshot: Path | None = None) -> dict:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=20) as resp:
             targets = json.load(resp)
         page = next(t for t in targets if t.get("type") == "page")
-        dt = DevTools(page["webSocketDebuggerUrl"])
-        try:
+        from websockets.sync.client import connect
+
+        with connect(page["webSocketDebuggerUrl"], max_size=None, open_timeout=20) as ws:
+            dt = DevTools(ws)
             for domain in ("Page", "Runtime", "Log", "Network"):
                 dt.call(f"{domain}.enable")
             # the report must work offline: any request leaving the file is a failure
@@ -148,8 +145,6 @@ def inspect_page(url: str, screenshot: Path | None = None) -> dict:
                 shot = screenshot
             dt.drain(0.5)
             events = dt.events
-        finally:
-            dt.close()
     finally:
         proc.terminate()
         try:

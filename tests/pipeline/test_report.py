@@ -109,3 +109,67 @@ def test_layout_text_is_escaped(heat_run, tmp_path):
 def test_report_is_written_beside_results(heat_run):
     assert (heat_run.workdir / "report.html").stat().st_size > 50_000  # inline images
     assert Path(heat_run.workdir / "results.json").is_file()
+
+
+def test_the_browser_check_catches_errors(tmp_path):
+    """Control: the same check flags a page that logs an error, throws and loads from the net."""
+    page = tmp_path / "broken.html"
+    page.write_text(
+        "<!doctype html><html><head><title>broken</title></head><body><h1>broken</h1>"
+        "<script>console.error('boom'); undefined_function();</script>"
+        "<img src='https://example.invalid/x.png' alt='remote'></body></html>"
+    )
+    seen = inspect_page(page.as_uri())
+    assert [m["text"] for m in seen["console"] if m["type"] == "error"] == ["boom"]
+    assert len(seen["exceptions"]) == 1
+    assert any(u.startswith("https://example.invalid") for u in seen["requests"])
+    assert seen["failed_requests"]
+    assert seen["figures"]["scripts"] == 1
+
+
+CELL = """
+factory: {name: lathe-cell, time_unit: min, run_length: 4320, warmup: 480, replications: 4, seed: 3}
+products:
+  shaft:
+    route: [turning, furnace]
+    arrival: {interarrival: {dist: exponential, mean: 4}}
+stations:
+  turning:
+    servers: 2
+    process_time: {dist: lognormal, mean: 6.5, cv: 0.3}
+    power_kw: {idle: 3, working: 20}
+  furnace:
+    buffer: 80
+    batch_size: 30
+    process_time: {dist: normal, mean: 90, cv: 0.03}
+    power_kw: {idle: 40, working: 100}
+study:
+  variables:
+    stations.furnace.batch_size: {low: 20, high: 60, step: 5, type: int}
+  objectives:
+    - {kpi: lead_time.mean, direction: minimize}
+    - {kpi: energy_per_good_part_kwh, direction: minimize}
+  constraints: [{kpi: throughput_per_hour, min: 14}]
+  budget: {trials: 9}
+  replications: 3
+  recheck_replications: 5
+  initial_design: {kind: sobol, n: 4}
+"""
+
+
+def test_two_objectives_give_a_pareto_plot_and_no_physics_section(tmp_path):
+    from vfactory import pipeline
+
+    (tmp_path / "cell.yaml").write_text(CELL)
+    results = pipeline.run(tmp_path / "cell.yaml", tmp_path / "out")
+    assert results["physics"] is None and results["schedule"] is None
+    assert len(results["optimization"]["pareto_front"]) >= 2
+    page = inspect_page((tmp_path / "out" / "report.html").as_uri())
+    _no_errors(page)
+    fig = page["figures"]
+    assert fig["sections"] == ["recommendation", "baseline", "bottleneck", "states",
+                               "timeseries", "optimisation", "tools"]
+    alts = [i["alt"] for i in fig["imgs"]]
+    assert "Pareto front" in alts
+    assert sum(a.startswith("optimisation history") for a in alts) == 2
+    assert all(i["nw"] > 100 and i["h"] > 100 for i in fig["imgs"])

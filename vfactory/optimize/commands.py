@@ -97,7 +97,7 @@ def register(app: typer.Typer) -> None:
         ),
     ) -> None:
         """Open optuna-dashboard on a study's storage (history, Pareto front, importances, live)."""
-        import subprocess
+        import os
         import sys
 
         url = target
@@ -120,8 +120,9 @@ def register(app: typer.Typer) -> None:
             from ..cli import _user_error
 
             raise _user_error("optuna-dashboard is not installed (pip install optuna-dashboard)")
-        typer.echo(f"optuna-dashboard on http://{host}:{port}  ({url})")
-        raise typer.Exit(subprocess.call([found, url, "--host", host, "--port", str(port)]))
+        typer.echo(f"optuna-dashboard on http://{host}:{port}  ({url})", err=True)
+        # replace this process, so that stopping `vfactory dashboard` stops the dashboard itself
+        os.execv(found, [found, url, "--host", host, "--port", str(port)])
 
 
 def print_recommendation(console, rec: dict) -> None:

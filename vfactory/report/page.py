@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Set
 from pathlib import Path
 from typing import Any
 
@@ -80,7 +81,7 @@ def label(kpi: str, time_unit: str) -> tuple[str, str]:
     return name, unit.replace("{t}", time_unit)
 
 
-def _table(head: list[str], rows: list[list[str]], num_cols: set[int] = frozenset()) -> str:
+def _table(head: list[str], rows: list[list[str]], num_cols: Set[int] = frozenset()) -> str:
     """A table; cells are HTML already (escaped by the caller)."""
     h = "".join(f"<th>{c}</th>" for c in head)
     body = "".join(
