@@ -158,7 +158,7 @@ def test_killed_optimisation_resumes_without_duplicates_or_stranded_trials(tmp_p
         "-o",
         str(tmp_path / "out"),
     ]
-    log = open(tmp_path / "driver.log", "w")  # a file, not a pipe: a full pipe would stall the driver
+    log = open(tmp_path / "driver.log", "w")  # noqa: SIM115  (a file, not a pipe: a full pipe stalls the driver)
     proc = subprocess.Popen(cmd, cwd=ROOT, start_new_session=True, stdout=log, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
