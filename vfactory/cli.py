@@ -195,9 +195,7 @@ def simulate(
             markup=False,
             soft_wrap=True,
         )
-    executor = None
-    if cluster and cluster != "inline":
-        executor = _executor(cluster)
+    executor = executor_for(cluster, f)
     try:
         result = sim.run(
             f, replications=replications, seed=seed, progress=not quiet, executor=executor
@@ -244,7 +242,7 @@ def sweep(
     from .layout import LayoutError
 
     f = load_layout(layout)
-    specs = {}
+    specs: dict[str, str] = {}
     for p in param:
         if "=" not in p:
             raise _user_error(f"--param {p!r}: expected PATH=RANGE, e.g. stations.saw.servers=1:3:1")
@@ -254,7 +252,7 @@ def sweep(
         points = design(specs, method, n, seed)
     except SweepSpecError as exc:
         raise _user_error(str(exc)) from None
-    executor = _executor(cluster) if cluster and cluster != "inline" else None
+    executor = executor_for(cluster, f)
     from rich.progress import Progress
 
     try:
@@ -306,8 +304,8 @@ def recommend(
     from . import pipeline
     from .layout import LayoutError
 
-    load_layout(layout)  # user mistakes: located messages and exit code 2 before anything runs
-    executor = _executor(cluster) if cluster and cluster != "inline" else None
+    f = load_layout(layout)  # user mistakes: located messages and exit code 2 before anything runs
+    executor = executor_for(cluster, f)
     try:
         with Progress(TextColumn("[bold]{task.description}"), BarColumn(), TimeElapsedColumn(), console=console) as bar:
             tasks: dict[str, int] = {}
@@ -348,6 +346,15 @@ def _print_summary(results: dict, workdir: Path) -> None:
 
 def _json_default(x):
     return None
+
+
+def executor_for(option: str | None, factory):
+    """The executor for a command: --cluster / VFACTORY_CLUSTER, else the layout's factory.cluster,
+    else None (run in this process). 'inline' also means this process."""
+    spec = option or factory.factory.cluster
+    if not spec or spec == "inline":
+        return None
+    return _executor(spec)
 
 
 def _executor(spec: str):

@@ -59,3 +59,15 @@ def test_schema_command(tmp_path):
     assert r.returncode == 0
     schema = json.loads(out.read_text())
     assert "stations" in schema["properties"]
+
+
+def test_the_layout_can_choose_the_cluster_and_results_do_not_depend_on_it(tmp_path):
+    text = (ROOT / "examples/machining_assembly/line.yaml").read_text()
+    text = text.replace("  seed: 7\n", "  seed: 7\n  cluster: local:2\n", 1)
+    path = tmp_path / "line.yaml"
+    path.write_text(text)
+    pooled, inline = tmp_path / "pooled.json", tmp_path / "inline.json"
+    r1 = run("simulate", path, "-n", "4", "-q", "--json", pooled)  # the layout's local:2 pool
+    r2 = run("simulate", path, "-n", "4", "-q", "--json", inline, "--cluster", "inline")
+    assert r1.returncode == 0 and r2.returncode == 0, r1.stderr + r2.stderr
+    assert json.loads(pooled.read_text())["kpis"] == json.loads(inline.read_text())["kpis"]

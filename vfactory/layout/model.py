@@ -77,6 +77,23 @@ class FactorySettings(Section):
     shifts: Shifts | None = Field(
         None, description="Working calendar; off-shift time stops all stations."
     )
+    cluster: str | None = Field(
+        None,
+        description="Where replications, sweeps and trials run (local, local:4, ray, ray:auto, "
+        "ray://host:10001, dask, tcp://host:8786); --cluster and VFACTORY_CLUSTER take precedence.",
+    )
+
+    @field_validator("cluster")
+    @classmethod
+    def _known_cluster(cls, spec: str | None) -> str | None:
+        if spec is not None:
+            from cluster import ClusterSpecError, parse_spec
+
+            try:
+                parse_spec(spec)
+            except ClusterSpecError as exc:
+                raise PydanticCustomError("cluster", str(exc), {}) from None
+        return spec
 
     @field_validator("warmup")
     @classmethod

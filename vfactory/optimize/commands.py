@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
         storage. Writes optimize.json and plots (history, Pareto front, importances) to the output folder;
         watch it live with:  vfactory dashboard LAYOUT
         """
-        from ..cli import _executor, console, load_layout
+        from ..cli import console, executor_for, load_layout
         from ..layout import LayoutError, load_study
         from .plots import write_plots
         from .recommend import recommend
@@ -67,7 +67,7 @@ def register(app: typer.Typer) -> None:
         if storage:
             spec = spec.model_copy(update={"storage": storage})
         outdir = out or Path("results") / f.name
-        executor = _executor(cluster) if cluster and cluster != "inline" else None
+        executor = executor_for(cluster, f)
         try:
             study = run_study(
                 f, spec, executor=executor, workdir=outdir, progress=not quiet, max_trials=trials
