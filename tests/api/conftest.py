@@ -6,8 +6,6 @@ from collections.abc import Iterator
 
 import pytest
 
-from vfactory.api.pgcluster import throwaway_cluster
-
 from .helpers import Service
 
 
@@ -31,13 +29,6 @@ def fresh_service(tmp_path) -> Iterator[Service]:
         yield svc
     finally:
         svc.stop()
-
-
-@pytest.fixture(scope="session")
-def postgres_url() -> Iterator[str]:
-    """A throwaway PostgreSQL cluster (Debian's server binaries) on 127.0.0.1 for the session."""
-    with throwaway_cluster() as url:
-        yield url
 
 
 @pytest.fixture(scope="session")

@@ -135,3 +135,17 @@ def test_initial_design_is_space_filling_and_distinct():
     for name, lo, hi in (("a", 0, 1), ("b", 10, 20)):
         bins = sorted(int((p[name] - lo) / (hi - lo) * 8) for p in pts)
         assert bins == list(range(8))
+
+
+def test_study_in_postgresql_resumes(postgres_url):
+    from vfactory.api.pgcluster import create_database
+
+    url = create_database(postgres_url, "optuna_small")
+    f = layout.loads(SMALL.replace("STORAGE", url), "small.yaml")
+    first = run_study(f, max_trials=2)
+    # repeats of a known point are told from memory, so count distinct points
+    assert len({t.params["stations.m2.buffer"] for t in first.trials if t.state.name == "COMPLETE"}) == 2
+    again = run_study(f)  # another driver, same database: continues to the budget of 4
+    done = {t.params["stations.m2.buffer"] for t in again.trials if t.state.name == "COMPLETE"}
+    assert done == {0, 1, 2, 3}
+    assert not [t for t in again.trials if t.state.name == "RUNNING"]
