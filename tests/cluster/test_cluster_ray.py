@@ -215,6 +215,18 @@ def test_bitwise_identical_failure_isolated_self_killed_worker(ex, tmp_path, loc
     assert {r.worker.rsplit(":", 1)[0] for r in by_index.values()} == {IP_HEAD, IP_NODE}
 
 
+def test_line_replications_bitwise_identical_to_this_process(ex):
+    """The machining line's replications on the cluster give exactly the numbers computed here."""
+    from pathlib import Path
+
+    from vfactory import layout, sim
+
+    f = layout.load(Path(__file__).resolve().parents[2] / "examples/machining_assembly/line.yaml")
+    here = sim.run(f, replications=4)
+    there = sim.run(f, replications=4, executor=ex)
+    assert there.per_replication == here.per_replication
+
+
 def test_worker_process_killed_mid_map_every_result_once(ex):
     killed, _ = kill_mid_map(ex)
     with pytest.raises(ProcessLookupError):
@@ -256,14 +268,3 @@ def test_worker_initializer_runs_in_every_ray_worker(ex, ray_cluster):
     for res in tags:
         assert res.value == f"ray:{res.worker.rsplit(':', 1)[1]}"
 
-
-def test_line_replications_bitwise_identical_to_this_process(ex):
-    """The machining line's replications on the cluster give exactly the numbers computed here."""
-    from pathlib import Path
-
-    from vfactory import layout, sim
-
-    f = layout.load(Path(__file__).resolve().parents[2] / "examples/machining_assembly/line.yaml")
-    here = sim.run(f, replications=4)
-    there = sim.run(f, replications=4, executor=ex)
-    assert there.per_replication == here.per_replication
