@@ -23,8 +23,9 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-console = Console()
-err_console = Console(stderr=True)
+# user text (paths, names, values) is printed as is: no rich markup or :emoji: codes in it
+console = Console(emoji=False)
+err_console = Console(stderr=True, emoji=False)
 if not console.is_terminal:  # pipes and CI logs: do not squeeze tables into 80 columns
     console.width = max(console.width, 120)
 
@@ -32,7 +33,7 @@ EXIT_USER_ERROR = 2
 
 
 def _user_error(message: str) -> typer.Exit:
-    err_console.print(f"[red]error:[/red] {message}", highlight=False, markup=True, soft_wrap=True)
+    err_console.print(f"[red]error:[/red] {escape(message)}", highlight=False, markup=True, soft_wrap=True)
     return typer.Exit(EXIT_USER_ERROR)
 
 
@@ -45,7 +46,7 @@ def load_layout(path: Path):
     except LayoutError as exc:
         n = len(exc.issues)
         err_console.print(
-            f"[red]{path}: {n} problem{'s' if n != 1 else ''} in the layout[/red]", highlight=False
+            f"[red]{escape(str(path))}: {n} problem{'s' if n != 1 else ''} in the layout[/red]", highlight=False
         )
         for issue in exc.issues:
             err_console.print(str(issue), highlight=False, markup=False, soft_wrap=True)
@@ -64,12 +65,12 @@ def validate(
     from .layout.capacity import offered_load
 
     console.print(
-        f"[green]ok[/green] {layout}: line {f.name!r}, {len(f.stations)} stations, {len(f.products)} products, "
+        f"[green]ok[/green] {escape(str(layout))}: line {f.name!r}, {len(f.stations)} stations, {len(f.products)} products, "
         f"time unit {f.time_unit}",
         highlight=False,
     )
     for line in offered_load(f):
-        console.print(line, highlight=False)
+        console.print(line, highlight=False, markup=False)
 
 
 @app.command()
@@ -206,9 +207,9 @@ def simulate(
     print_result(result)
     if json_out:
         json_out.parent.mkdir(parents=True, exist_ok=True)
-        json_out.write_text(
-            json.dumps(result.to_dict(), indent=2, allow_nan=False, default=_json_default) + "\n"
-        )
+        from .pipeline import _jsonable
+
+        json_out.write_text(json.dumps(_jsonable(result.to_dict()), indent=2, allow_nan=False) + "\n")
         console.print(f"wrote {json_out}")
 
 
@@ -344,10 +345,6 @@ def _print_summary(results: dict, workdir: Path) -> None:
     console.print(f"wrote {workdir}/results.json and {workdir}/{results['artifacts'].get('report', '')}", highlight=False)
 
 
-def _json_default(x):
-    return None
-
-
 def executor_for(option: str | None, factory):
     """The executor for a command: --cluster / VFACTORY_CLUSTER, else the layout's factory.cluster,
     else None (run in this process). 'inline' also means this process."""
@@ -392,8 +389,33 @@ def _register_subcommands() -> None:
 _register_subcommands()
 
 
+# Failures that are the user's input or environment, not a bug: a message and exit code 2.
+_USER_FAILURES = (ValueError, LookupError, OSError, UnicodeError, RecursionError, TimeoutError)
+
+
 def main() -> None:
-    app()
+    """Entry point: no Python traceback for what a user can fix (VFACTORY_DEBUG=1 shows it)."""
+    import os
+
+    try:
+        app()
+    except KeyboardInterrupt:
+        err_console.print("interrupted", highlight=False, markup=False)
+        sys.exit(130)
+    except _USER_FAILURES as exc:
+        if os.environ.get("VFACTORY_DEBUG"):
+            raise
+        what = "the input nests too deeply" if isinstance(exc, RecursionError) else str(exc) or type(exc).__name__
+        err_console.print(f"error: {type(exc).__name__}: {what}", highlight=False, markup=False, soft_wrap=True)
+        sys.exit(EXIT_USER_ERROR)
+    except Exception as exc:  # a bug: say so briefly; the traceback is one variable away
+        if os.environ.get("VFACTORY_DEBUG"):
+            raise
+        err_console.print(
+            f"internal error: {type(exc).__name__}: {exc}\n(run again with VFACTORY_DEBUG=1 for the traceback, "
+            "and report it)", highlight=False, markup=False, soft_wrap=True,
+        )
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -64,8 +64,9 @@ def _guard(fn: Any, *args: Any, **kwargs: Any) -> Any:
 
     try:
         return fn(*args, **kwargs)
-    except ClientError as exc:
-        _fail(str(exc))
+    except ClientError as exc:  # 4xx: the request (the user's input) was refused -> exit 2
+        status = getattr(exc, "status", None) or 0
+        _fail(str(exc), 2 if 400 <= status < 500 else 1)
     except TimeoutError as exc:
         _fail(str(exc), 2)
 

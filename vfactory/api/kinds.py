@@ -119,10 +119,13 @@ def _check_simulate_options(options: dict[str, Any]) -> None:
             )
 
 
-def _checker(kind: str, ints: dict[str, int], texts: tuple[str, ...] = ()):
-    """Options of a pipeline kind: integers with a smallest value, and attachment names."""
+def _checker(kind: str, ints: dict[str, int], texts: tuple[str, ...] = (), required: tuple[str, ...] = ()):
+    """Options of a pipeline kind: integers with a smallest value, attachment names, required ones."""
 
     def check(options: dict[str, Any]) -> None:
+        for key in required:
+            if key not in options:
+                raise ValueError(f"options.{key}: kind {kind!r} needs it (the name of an attachment)")
         for key, value in options.items():
             if key in ints:
                 if isinstance(value, bool) or not isinstance(value, int) or value < ints[key]:
@@ -141,9 +144,9 @@ _OPTION_CHECKS: dict[str, Callable[[dict[str, Any]], None]] = {
     "simulate": _check_simulate_options,
     "recommend": _checker("recommend", {"replications": 2, "trials": 1}, ("orders",)),
     "optimize": _checker("optimize", {"replications": 2, "trials": 1}),
-    "schedule": _checker("schedule", {}, ("orders",)),
+    "schedule": _checker("schedule", {}, ("orders",), required=("orders",)),
     "physics": _checker("physics", {}),
-    "calibrate": _checker("calibrate", {}, ("log", "mode")),
+    "calibrate": _checker("calibrate", {}, ("log", "mode"), required=("log",)),
 }
 
 

@@ -180,6 +180,24 @@ def _walk_path(data: Any, parts: list[str]) -> tuple[bool, Any, str]:
     return True, node, ""
 
 
+def _override_problem(base: dict, path: str, value: Any) -> str | None:
+    data = copy.deepcopy(base)
+    node: Any = data
+    parts = path.split(".")
+    for key in parts[:-1]:
+        if not isinstance(node, dict) or key not in node:
+            return None  # reported as a missing path elsewhere
+        node = node[key]
+    if isinstance(node, dict):
+        node[parts[-1]] = value
+    try:
+        Factory.model_validate(data)
+    except ValidationError as exc:
+        err = exc.errors()[0]
+        return f"{'.'.join(map(str, err['loc']))}: {err['msg']}"
+    return None
+
+
 def study_issues(f: Factory, study, src: Source, prefix: tuple) -> list[LayoutIssue]:
     """Decision variables must be numeric layout fields; objectives and constraints known KPIs."""
     from .kpis import kpi_names
@@ -194,6 +212,18 @@ def study_issues(f: Factory, study, src: Source, prefix: tuple) -> list[LayoutIs
             issues.append(
                 src.issue(prefix + ("variables", path), f"{path} is not a number (found {_found(value)})")
             )
+    base = f.model_dump(mode="json", exclude_none=True)
+    base.pop("study", None)
+    for path, var in study.variables.items():
+        # every value the search may try must make a valid layout (types and ranges of the field)
+        trial_values = list(var.choices) if var.choices is not None else [var.low, var.high]
+        if var.choices is None and var.type == "int":
+            trial_values = [int(v) for v in trial_values]
+        for value in trial_values:
+            bad = _override_problem(base, path, value)
+            if bad:
+                issues.append(src.issue(prefix + ("variables", path), f"the value {value!r} gives an invalid layout: {bad}"))
+                break
     names = kpi_names(f.stations)
     for kind in ("objectives", "constraints"):
         for i, item in enumerate(getattr(study, kind)):

@@ -170,6 +170,12 @@ class Failure(Section):
         None, description="Repair crew needed for the repair (waiting for it counts as down)."
     )
 
+    @model_validator(mode="after")
+    def _time_between_failures(self) -> Failure:
+        if self.mtbf.mean_value <= 0:
+            raise PydanticCustomError("mtbf", "mtbf must have a mean above 0 (a machine that is always down)", {})
+        return self
+
 
 class Setup(Section):
     """Changeover when a server switches from one product to another."""

@@ -101,10 +101,17 @@ def read_yaml(text: str, file: str) -> Source:
         raise LayoutError([LayoutIssue(file, line, col, "", f"YAML syntax error: {msg}")]) from None
     except yaml.YAMLError as exc:
         raise LayoutError([LayoutIssue(file, None, None, "", f"YAML error: {exc}")]) from None
+    except RecursionError:
+        raise LayoutError([LayoutIssue(file, None, None, "", "the YAML nests too deeply")]) from None
+    except ValueError as exc:  # e.g. an integer with thousands of digits
+        raise LayoutError([LayoutIssue(file, None, None, "", f"a value cannot be read: {exc}")]) from None
     positions: dict = {}
     issues: list[LayoutIssue] = []
     if node is not None:
-        _walk(node, (), positions, issues, file)
+        try:
+            _walk(node, (), positions, issues, file)
+        except RecursionError:
+            raise LayoutError([LayoutIssue(file, None, None, "", "the YAML nests too deeply")]) from None
     if issues:
         raise LayoutError(issues)
     return Source(data=data, file=file, positions=positions)

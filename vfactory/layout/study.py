@@ -21,7 +21,7 @@ class Variable(Section):
     step: float | None = Field(None, gt=0, description="Grid step within [low, high].")
     log: bool = Field(False, description="Sample on a log scale.")
     type: Literal["float", "int"] = Field("float", description="Numeric type of a range.")
-    choices: tuple[float | str, ...] | None = Field(None, min_length=1, description="Discrete choices.")
+    choices: tuple[int | float | str, ...] | None = Field(None, min_length=1, description="Discrete choices.")
 
     @model_validator(mode="after")
     def _range_or_choices(self) -> Variable:
@@ -54,6 +54,8 @@ class Constraint(Section):
     def _a_bound(self) -> Constraint:
         if self.min is None and self.max is None:
             raise PydanticCustomError("constraint", "a constraint needs min and/or max", {})
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise PydanticCustomError("constraint", f"min ({self.min}) is above max ({self.max}): nothing can meet it", {})
         return self
 
 

@@ -164,6 +164,10 @@ def print_recommendation(console, rec: dict) -> None:
             f"importance for {kpi}: " + ", ".join(f"{k} {v:.2f}" for k, v in imp.items()),
             highlight=False,
         )
+    if rec["trials"]["failed"]:
+        console.print(f"[yellow]{rec['trials']['failed']} trials failed[/yellow]; first errors:", highlight=False)
+        for e in rec.get("errors", []):
+            console.print("  " + e, highlight=False, markup=False)
     if not rec["feasible"]:
         console.print(
             "[red]no trial met every constraint: the least-violating point is shown[/red]"

@@ -180,8 +180,10 @@ def recommend(
                 importances[o.kpi] = {k: float(v) for k, v in imp.items()}
             except (RuntimeError, ValueError, ZeroDivisionError):
                 pass
+    errors = sorted({t.user_attrs["error"] for t in study.get_trials(deepcopy=False) if "error" in t.user_attrs})
     return {
         "study": study.study_name,
+        "errors": errors[:5],
         "trials": {
             "complete": len(complete),
             "feasible": len(feasible),

@@ -136,12 +136,19 @@ def dispatch(
 
 
 def best_rule(
-    flat: Flat, objective: Objective, rules: tuple[str, ...] = RULES
+    flat: Flat, objective: Objective, rules: tuple[str, ...] = RULES, deadline: float | None = None
 ) -> tuple[str, list[int], list[float], float]:
-    """Try every rule in active and non-delay mode; return the best (rule, mach, start, value)."""
+    """Try every rule in active and non-delay mode; return the best (rule, mach, start, value).
+
+    ``deadline`` (time.perf_counter()): stop trying more rules once it has passed (one always runs).
+    """
+    import time
+
     best: tuple[str, list[int], list[float], float] | None = None
     for rule in rules:
         for active in (True, False):
+            if best is not None and deadline is not None and time.perf_counter() > deadline:
+                return best
             mach, start = generate(flat, rule, active=active)
             v = objective.value(*makespan_twt(flat, mach, start))
             if best is None or v < best[3] - 1e-9:

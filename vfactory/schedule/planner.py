@@ -23,6 +23,17 @@ from vfactory.schedule.improve import improve
 from vfactory.schedule.problem import Problem
 from vfactory.schedule.solution import Objective, Schedule, relative_gap
 
+MAX_DISJUNCTIONS = 20_000  # pairs of operations that share a machine, the MILP's size driver
+
+
+def _disjunctions(problem: Problem) -> int:
+    per_machine: dict[str, int] = {}
+    for job in problem.jobs:
+        for op in job.operations:
+            for machine, _ in op.alternatives:
+                per_machine[machine] = per_machine.get(machine, 0) + 1
+    return sum(n * (n - 1) // 2 for n in per_machine.values())
+
 
 def plan(
     problem: Problem,
@@ -71,7 +82,8 @@ def plan(
     if meth == "milp":
         model.check_solver()  # fail before spending time on the heuristic
 
-    rule, mach, start, value = best_rule(flat, obj)
+    # the rules get at most a quarter of the time (large order books: each rule is O(n^2))
+    rule, mach, start, value = best_rule(flat, obj, deadline=t0 + 0.25 * time_limit)
     notes.append(f"best dispatching rule {rule}: {value:g}")
     ts_end = t0 + time_limit * (heuristic_share if meth == "milp" else 1.0)
     # restart the search (new seed, from the best schedule) while it keeps improving
@@ -92,6 +104,12 @@ def plan(
             notes.append("heuristic reached the lower bound: optimal without the MILP")
         return _schedule(problem, flat, obj, mach, start, status, meth, lower, t0, notes)
 
+    pairs = _disjunctions(problem)
+    if pairs > MAX_DISJUNCTIONS:
+        # building the big-M model alone would overrun the time limit: keep the heuristic
+        notes.append(f"MILP skipped: {pairs} machine-sharing pairs (limit {MAX_DISJUNCTIONS}) "
+                     "cannot be modelled within the time limit")
+        return _schedule(problem, flat, obj, mach, start, "feasible", "milp", lower, t0, notes)
     remaining = max(1.0, time_limit - (time.perf_counter() - t0))
     res = model.solve(flat, obj, time_limit=remaining, warm=(mach, start), lower=lower,
                       integral=integral, seed=seed)
