@@ -127,7 +127,8 @@ def test_cli_submit_status_results(sqlite_service, acme, tmp_path):
     bad = tmp_path / "bad.yaml"
     bad.write_text(TINY_LAYOUT.replace("process_time: 2", "process_time: -2"))
     out = cli("submit", str(bad))
-    assert out.returncode == 1 and "bad.yaml:" in out.stderr and "Traceback" not in out.stderr
+    # a layout the service refuses (422) is the user's to fix: exit code 2, as in the other commands
+    assert out.returncode == 2 and "bad.yaml:" in out.stderr and "Traceback" not in out.stderr
 
 
 def test_idempotency_key(sqlite_service, acme):
