@@ -32,18 +32,9 @@ VERSION = VERSIONS["heat_treatment"]
 
 
 def _targets(p: HeatTreatmentParams) -> tuple[bool, float | None, float | None, float | None]:
-    heating = p.ambient_c > p.initial_temperature_c
-    soak = None
-    # With a fixed end time the soak level is reported only when asked for (setpoint_c).
-    if heating and (p.setpoint_c is not None or p.end_time_s is None):
-        soak = (p.setpoint_c if p.setpoint_c is not None else p.ambient_c) - p.soak_delta_c
-        if not p.initial_temperature_c < soak < p.ambient_c + 1e-9:
-            raise ValueError(
-                f"heat_treatment: soak level {soak:g} °C (setpoint_c - soak_delta_c) "
-                f"is not between initial_temperature_c {p.initial_temperature_c:g} "
-                f"and ambient_c {p.ambient_c:g}; the core would never reach it"
-            )
-    return heating, soak, p.cool_below_c, p.rate_at_c
+    # Validation (solvers.params) has refused levels the core can never reach.
+    t = p.targets()
+    return t.heating, t.soak_c, t.cool_below_c, t.rate_at_c
 
 
 def _volume_to_area(spec: Any) -> float:

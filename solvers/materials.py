@@ -54,7 +54,11 @@ def _en1993_steel_heat_capacity() -> list[tuple[float, float]]:
 
 @dataclass(frozen=True)
 class Material:
-    """Room-temperature properties; optional (T in C, value) tables override k and c."""
+    """Room-temperature properties; optional (T in C, value) tables override k and c.
+
+    ``max_temperature_c`` bounds every temperature a solver is given for this material: the
+    data stop holding there (melting, the end of a standard's table, polymer degradation).
+    """
 
     name: str
     k_w_mk: float
@@ -69,10 +73,22 @@ class Material:
     c_table: list[tuple[float, float]] | None = None
     notes: str = ""
     extra: dict[str, float] = field(default_factory=dict)
+    #: Highest temperature the data hold for (source in ``sources["max_temperature_c"]``):
+    #: solver inputs above it are refused (None: solvers.bounds.GENERIC_MAX_TEMPERATURE_C).
+    max_temperature_c: float | None = None
 
 
 _MATWEB = "MatWeb material property data (matweb.com), "
 _POLY = "typical unfilled-grade value, MatWeb 'Overview of materials for {}' and Osswald & Menges, Materials Science of Polymers for Engineers, 3rd ed. (2012), App. "
+
+_CARBON_STEEL_MAX = (
+    "EN 1993-1-2:2005 §3.4.1 gives the thermal data of carbon steel for 20-1200 °C "
+    "(solidus about 1450 °C)"
+)
+_MELT = (
+    "injection-moulding melt temperatures of {} are {} °C (moulders' melt and mould temperature "
+    "tables, e.g. plastikcity.co.uk); 30 K above their top the polymer degrades"
+)
 
 MATERIALS: dict[str, Material] = {
     "steel_textbook": Material(
@@ -87,8 +103,10 @@ MATERIALS: dict[str, Material] = {
         sources={
             "k_w_mk,rho_kg_m3,c_j_kgk": "shared/VALIDATION.md furnace/quench cases (textbook steel)",
             "e_pa,nu,alpha_1_k,yield_pa": "EN 1993-1-1:2005 §3.2.6 (E, nu, alpha); S235-S275 range",
+            "max_temperature_c": _CARBON_STEEL_MAX,
         },
         notes="The round-number steel of the heat-transfer textbooks; used by the validation tests.",
+        max_temperature_c=1200.0,
     ),
     "steel_s235": Material(
         "steel_s235",
@@ -104,9 +122,11 @@ MATERIALS: dict[str, Material] = {
             "c_j_kgk,c_table": "EN 1993-1-2:2005 §3.4.1.2 (specific heat of carbon steel)",
             "rho_kg_m3,e_pa,nu,alpha_1_k": "EN 1993-1-1:2005 §3.2.6",
             "yield_pa": "EN 10025-2:2019 Table 7 (S235JR, t <= 16 mm)",
+            "max_temperature_c": _CARBON_STEEL_MAX,
         },
         k_table=_en1993_steel_conductivity(),
         c_table=_en1993_steel_heat_capacity(),
+        max_temperature_c=1200.0,
     ),
     "steel_c45": Material(
         "steel_c45",
@@ -117,7 +137,11 @@ MATERIALS: dict[str, Material] = {
         0.29,
         11.5e-6,
         530e6,
-        sources={"*": _MATWEB + "'AISI 1045 Steel, cold drawn' (C45 equivalent)"},
+        sources={
+            "*": _MATWEB + "'AISI 1045 Steel, cold drawn' (C45 equivalent)",
+            "max_temperature_c": _CARBON_STEEL_MAX,
+        },
+        max_temperature_c=1200.0,
     ),
     "stainless_304": Material(
         "stainless_304",
@@ -128,7 +152,12 @@ MATERIALS: dict[str, Material] = {
         0.29,
         17.3e-6,
         215e6,
-        sources={"*": "ASM Handbook / AK Steel 304/304L product data bulletin (annealed)"},
+        sources={
+            "*": "ASM Handbook / AK Steel 304/304L product data bulletin (annealed)",
+            "max_temperature_c": "below the 1399-1454 °C melting range (AK Steel 304/304L "
+            "product data bulletin); solution annealing is at 1010-1120 °C",
+        },
+        max_temperature_c=1200.0,
     ),
     "aluminium_6061_t6": Material(
         "aluminium_6061_t6",
@@ -139,7 +168,12 @@ MATERIALS: dict[str, Material] = {
         0.33,
         23.6e-6,
         276e6,
-        sources={"*": "ASM Aerospace Specification Metals, 'Aluminum 6061-T6' (via MatWeb)"},
+        sources={
+            "*": "ASM Aerospace Specification Metals, 'Aluminum 6061-T6' (via MatWeb)",
+            "max_temperature_c": "below the 582-652 °C melting range (ASM Aerospace "
+            "Specification Metals, 'Aluminum 6061-T6'); solution heat treatment is at about 530 °C",
+        },
+        max_temperature_c=560.0,
     ),
     "pp": Material(
         "pp",
@@ -150,7 +184,11 @@ MATERIALS: dict[str, Material] = {
         0.42,
         100e-6,
         33e6,
-        sources={"*": _POLY.format("Polypropylene, Homopolymer")},
+        sources={
+            "*": _POLY.format("Polypropylene, Homopolymer"),
+            "max_temperature_c": _MELT.format("PP homopolymer", "200-280"),
+        },
+        max_temperature_c=310.0,
     ),
     "pa6": Material(
         "pa6",
@@ -161,8 +199,12 @@ MATERIALS: dict[str, Material] = {
         0.39,
         85e-6,
         80e6,
-        sources={"*": _POLY.format("Nylon 6, dry as moulded")},
+        sources={
+            "*": _POLY.format("Nylon 6, dry as moulded"),
+            "max_temperature_c": _MELT.format("PA6", "230-290"),
+        },
         notes="Dry as moulded; conditioned (50 % RH) PA6 has E ~ 1.0 GPa and yield ~ 45 MPa.",
+        max_temperature_c=320.0,
     ),
     "abs": Material(
         "abs",
@@ -173,7 +215,11 @@ MATERIALS: dict[str, Material] = {
         0.35,
         90e-6,
         45e6,
-        sources={"*": _POLY.format("ABS, Molded")},
+        sources={
+            "*": _POLY.format("ABS, Molded"),
+            "max_temperature_c": _MELT.format("ABS", "190-270"),
+        },
+        max_temperature_c=300.0,
     ),
     "pc": Material(
         "pc",
@@ -184,7 +230,11 @@ MATERIALS: dict[str, Material] = {
         0.37,
         68e-6,
         62e6,
-        sources={"*": _POLY.format("Polycarbonate, Molded")},
+        sources={
+            "*": _POLY.format("Polycarbonate, Molded"),
+            "max_temperature_c": _MELT.format("PC", "280-320"),
+        },
+        max_temperature_c=350.0,
     ),
 }
 

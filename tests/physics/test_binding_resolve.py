@@ -78,11 +78,13 @@ def test_example_binds_furnace_heat_up_plus_hold_and_caches_by_point(tmp_path):
 
 
 def test_solver_refusal_names_the_solve(tmp_path):
-    # The soak level (set-point − ΔT) lies below the part's start temperature: never reached.
+    # The core cannot reach the soak level (590 °C) within a fixed 60 s: only the solve finds
+    # that out. (A level it can never reach fails earlier, when the layout is validated:
+    # tests/physics/test_malformed_physics.py.)
     data = layout.to_dict(layout.load(EXAMPLE))
-    data["physics"]["tempering_furnace"]["params"]["soak_delta_c"] = 560
+    data["physics"]["tempering_furnace"]["params"].update(setpoint_c=600, end_time_s=60)
     del data["physics"]["furnace"], data["bindings"][FURNACE_TIME]  # one solve is enough here
-    with pytest.raises(PhysicsError, match=r"physics.tempering_furnace.*soak level"):
+    with pytest.raises(PhysicsError, match=r"physics.tempering_furnace.*never reaches 590 °C"):
         resolve(layout.from_dict(data), cache_dir=tmp_path / "cache")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ CASES = [
         ),
         '- 1"}',
         "physics.furnace.params.geometry.diameter_m",
-        ["greater than 0", "-0.96"],
+        ["outside the accepted range (0, 10] m", "-0.96"],
     ),
     (
         "solver parameter out of range",
@@ -55,6 +56,71 @@ CASES = [
         "emissivity: 1.8",
         "physics.furnace.params.emissivity",
         ["less than or equal to 1", "1.8"],
+    ),
+    (
+        "millimetres written as metres (a 40 m bar)",
+        (
+            '      geometry: {kind: cylinder, diameter_m: "=part_diameter_mm / 1000"}\n'
+            "      material: steel_s235\n      initial_temperature_c: 20",
+            '      geometry: {kind: cylinder, diameter_m: "=part_diameter_mm"}\n'
+            "      material: steel_s235\n      initial_temperature_c: 20",
+        ),
+        'diameter_m: "=part_diameter_mm"}',
+        "physics.furnace.params.geometry.diameter_m",
+        ["outside the accepted range (0, 10] m", "millimetres written as metres", "found 40"],
+    ),
+    (
+        "a 100 000 °C furnace",
+        ("  furnace_temperature_c: 850\n", "  furnace_temperature_c: 100000\n"),
+        'ambient_c: "=furnace_temperature_c"',
+        "physics.furnace.params.ambient_c",
+        ["outside the accepted range (-273.15, 2000] °C", "found 100000"],
+    ),
+    (
+        "a furnace above what the steel data hold for",
+        ("  furnace_temperature_c: 850\n", "  furnace_temperature_c: 1300\n"),
+        'ambient_c: "=furnace_temperature_c"',
+        "physics.furnace.params.ambient_c",
+        ["(-273.15, 1200] °C", "'steel_s235'", "EN 1993-1-2", "found 1300"],
+    ),
+    (
+        "furnace colder than the set-point's soak level",
+        (
+            "      h_w_m2k: 15\n      emissivity: 0.8\n      soak_delta_c: 10",
+            "      h_w_m2k: 15\n      emissivity: 0.8\n      setpoint_c: 900\n      soak_delta_c: 10",
+        ),
+        'ambient_c: "=furnace_temperature_c"',
+        "physics.furnace.params.ambient_c",
+        ["never reach the soak level 890 °C", "furnace at 850 °C", "found 850"],
+    ),
+    (
+        "tempering furnace colder than the parts put in",
+        ("  temper_temperature_c: 600\n", "  temper_temperature_c: 50\n"),
+        'ambient_c: "=temper_temperature_c"',
+        "physics.tempering_furnace.params.ambient_c",
+        ["colder than the part (initial_temperature_c 60 °C)", "found 50"],
+    ),
+    (
+        "soak band wider than the heat-up",
+        (
+            "      h_w_m2k: 40\n      emissivity: 0.8\n      soak_delta_c: 10",
+            "      h_w_m2k: 40\n      emissivity: 0.8\n      soak_delta_c: 560",
+        ),
+        "soak_delta_c: 560",
+        "physics.tempering_furnace.params.soak_delta_c",
+        ["soak level 40 °C", "not above the part (initial_temperature_c 60 °C)"],
+    ),
+    (
+        "a mesh too big to solve",
+        (
+            '      geometry: {kind: cylinder, diameter_m: "=part_diameter_mm / 1000"}\n'
+            "      material: steel_s235\n      initial_temperature_c: 60",
+            '      geometry: {kind: cylinder, diameter_m: "=part_diameter_mm / 1000", '
+            "n_cells: 200000}\n      material: steel_s235\n      initial_temperature_c: 60",
+        ),
+        "n_cells: 200000",
+        "physics.tempering_furnace.params.geometry.n_cells",
+        ["200 000 cells exceed the limit of 100 000 cells for a 1D solve", "hours"],
     ),
     (
         "unknown key in a solve",
@@ -188,3 +254,40 @@ def test_mesh_file_of_a_solve_must_exist(tmp_path):
     assert issue.path == "physics.furnace.params.geometry.file"
     assert "shaft.msh" in issue.message and "not found" in issue.message
     assert issue.line == next(i for i, s in enumerate(text.splitlines(), 1) if "shaft.msh" in s)
+
+
+def test_validate_cli_refuses_a_too_cold_furnace_without_solving(tmp_path):
+    # The set-point asks for a soak level (890 °C) above the 850 °C furnace: `vfactory validate`
+    # fails with exit code 2 at the layout line and physics field, and never starts a solve (no
+    # solver worker or dolfinx is imported: the check is the parameter validation itself).
+    import subprocess
+    import sys
+
+    text = TEXT.replace(
+        "      h_w_m2k: 15\n      emissivity: 0.8\n      soak_delta_c: 10",
+        "      h_w_m2k: 15\n      emissivity: 0.8\n      setpoint_c: 900\n      soak_delta_c: 10",
+    )
+    bad = tmp_path / "cold_furnace.yaml"
+    bad.write_text(text)
+    line = next(
+        i for i, s in enumerate(text.splitlines(), 1) if 'ambient_c: "=furnace_temperature_c"' in s
+    )
+    env = {**os.environ, "VFACTORY_CACHE_DIR": str(tmp_path / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "vfactory.cli", "validate", str(bad)],
+        capture_output=True,
+        text=True,
+        cwd=EXAMPLE.parents[2],
+        env=env,
+        timeout=120,
+    )
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    problems = [s for s in proc.stderr.splitlines() if s.startswith(f"{bad}:")]
+    assert len(problems) == 1, proc.stderr
+    assert problems[0].startswith(f"{bad}:{line}:"), problems[0]
+    assert "physics.furnace.params.ambient_c:" in problems[0]
+    assert "never reach the soak level 890 °C" in problems[0]
+    imported = {s.rsplit("|", 1)[-1].strip() for s in proc.stderr.splitlines() if "|" in s}
+    assert "solvers.params" in imported  # the check ran ...
+    assert not {"dolfinx", "solvers.worker", "solvers.heat_treatment"} & imported  # ... no solve
+    assert not (tmp_path / "cache").exists()
