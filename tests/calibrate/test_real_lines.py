@@ -95,7 +95,10 @@ def test_stochastic_layout_validates_and_simulates(scenario_log, dascen_mapping)
     assert "dist: empirical" in cal.built.yaml
     r = cal.result
     assert r["completed"].mean > 0
-    assert len(cal.twin) == 4 + len(cal.built.stations)
+    # the default handling is the stations' load_time: a loading row beside each utilisation
+    loaded = [s for s in cal.built.stations if cal.factory.stations[s].load_time is not None]
+    assert loaded == cal.built.stations  # every DASCEN station shows handling after the wait
+    assert len(cal.twin) == 4 + len(cal.built.stations) + len(loaded)
     for row in cal.twin:
         assert row.ci_low is not None and row.ci_low <= row.simulated <= row.ci_high
 

@@ -10,9 +10,12 @@ Two modes:
   no part ever waits for it. The replay reproduces the log, so it validates the model structure.
 - ``stochastic``: fitted distributions (``fit``) for process times, interarrival times and the
   handling part of the transfer gaps; the waiting in buffers is left to the simulation. The
-  handling is a delay before the station's queue (``handling='transfer'``), or is added to the
-  station's process time (``handling='station'``: the server fetches the part once it is free,
-  which is what the DASCEN logs show; utilisation then counts the fetching as work).
+  handling is the station's ``load_time`` (``handling='load'``, the default: the part waits for a
+  free server, which then holds it for the handling before processing, as in the DASCEN logs, where
+  the operator fetches the next car once the previous one has left; utilisation does not count it),
+  a delay before the station's queue (``handling='transfer'``: the handling overlaps the wait,
+  which shortens lead times), or is added to the station's process time (``handling='station'``:
+  right lead times, but utilisation counts the fetching as work).
 """
 
 from __future__ import annotations
@@ -72,24 +75,28 @@ def build(
     seed: int = 1,
     fits: dict[str, Fit] | None = None,
     arrivals: str = "default",
-    handling: str = "transfer",
+    handling: str = "load",
 ) -> Built:
     """The layout text for ``mode`` ('replay' or 'stochastic').
 
     ``buffers``: 'unlimited' or 'observed' (the most parts seen waiting); ``arrivals``: 'observed'
     release times or 'fitted' interarrival distributions (default: observed for replay, fitted for
-    stochastic); ``handling``: 'transfer' or 'station' (stochastic mode, see the module docstring);
+    stochastic); ``handling``: 'load', 'transfer' or 'station' (stochastic mode, see the module
+    docstring);
     ``fits``: input fits already made, reused when their sample matches.
     """
     if mode not in ("replay", "stochastic"):
         raise ValueError(f"mode must be 'replay' or 'stochastic', not {mode!r}")
     if arrivals not in ("default", "observed", "fitted"):
         raise ValueError(f"arrivals must be 'observed' or 'fitted', not {arrivals!r}")
-    if handling not in ("transfer", "station"):
-        raise ValueError(f"handling must be 'transfer' or 'station', not {handling!r}")
+    if handling not in ("load", "transfer", "station"):
+        raise ValueError(f"handling must be 'load', 'transfer' or 'station', not {handling!r}")
     # stochastic with handling at the station: no transfer delays; the handling time is added to
     # the station's process time (the server moves the part in before working on it)
     at_station = mode == "stochastic" and handling == "station"
+    # stochastic with load times: the handling after the wait becomes the station's load_time;
+    # transfer delays remain only for transport into a queue the log shows (start events)
+    at_load = mode == "stochastic" and handling == "load"
     if buffers not in ("unlimited", "observed"):
         raise ValueError(f"buffers must be 'unlimited' or 'observed', not {buffers!r}")
     unit = log.unit
@@ -98,7 +105,12 @@ def build(
     if not done:
         raise ValueError("no completed order left after cleaning; nothing to calibrate")
     gap_list = gaps(log)
-    use_transfers = not at_station and any(g.length * scale_s > GAP_TOLERANCE_S for g in gap_list)
+    if at_load:
+        use_transfers = any(g.transport * scale_s > GAP_TOLERANCE_S for g in gap_list)
+    else:
+        use_transfers = not at_station and any(
+            g.length * scale_s > GAP_TOLERANCE_S for g in gap_list
+        )
     handling_of = {(g.case, g.station): g.handling for g in gap_list}
 
     # products of the layout: (observed product, route) -> layout product
@@ -220,6 +232,9 @@ def build(
                     "    # and entering it, buffer wait included, replayed as a delay; servers = most"
                 )
                 w("    # parts seen in transfer at once + 1, so no part waits for this delay.")
+            elif at_load:
+                w("    # and arriving in its queue (transport; loading is the station's load_time):")
+                w("    # a delay with more servers than parts ever in transfer.")
             else:
                 w("    # and entering it, minus the wait for a free server (the simulation makes")
                 w("    # that wait itself): a delay with more servers than parts ever in transfer.")
@@ -238,7 +253,11 @@ def build(
                     )
                 else:  # one fit per observed product, shared by its route variants
                     p = products[lp]
-                    vals = [g.handling for g in sgaps if products[layout_product[g.case]] == p]
+                    vals = [
+                        g.transport if at_load else g.handling
+                        for g in sgaps
+                        if products[layout_product[g.case]] == p
+                    ]
                     f = fitted(f"transfer/{st}/{p}", vals)
                     w(f"      {_q(lp)}: {_dist(f.layout)}   # n={len(vals)}: {f.reason}")
         servers = log.servers.get(st, 1)
@@ -285,6 +304,18 @@ def build(
                 )
             else:
                 f = fitted(f"process/{st}/{p}", vals)
+                w(f"      {_q(lp)}: {_dist(f.layout)}   # n={len(vals)}: {f.reason}")
+        if at_load and any(g.load * scale_s > GAP_TOLERANCE_S for g in sgaps):
+            w(
+                "    load_time:   # observed handling after the wait: start − max(ready, server "
+                "free); the server holds the part"
+            )
+            for lp in routes:  # one fit per observed product, shared by its route variants
+                if st not in routes[lp]:
+                    continue
+                p = products[lp]
+                vals = [g.load for g in sgaps if products[layout_product[g.case]] == p]
+                f = fitted(f"load/{st}/{p}", vals)
                 w(f"      {_q(lp)}: {_dist(f.layout)}   # n={len(vals)}: {f.reason}")
     text = "\n".join(lines) + "\n"
     return Built(

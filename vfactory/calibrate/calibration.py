@@ -49,7 +49,7 @@ def calibrate(
     mode: str = "replay",
     buffers: str = "unlimited",
     arrivals: str = "default",
-    handling: str = "transfer",
+    handling: str = "load",
     simulate: bool = True,
     replications: int | None = None,
     min_samples: int = 20,

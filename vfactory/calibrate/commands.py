@@ -24,6 +24,7 @@ class Arrivals(str, Enum):
 
 
 class Handling(str, Enum):
+    load = "load"
     transfer = "transfer"
     station = "station"
 
@@ -118,10 +119,11 @@ def register(app: typer.Typer) -> None:
             "for replay, fitted for stochastic).",
         ),
         handling: Handling = typer.Option(
-            Handling.transfer,
+            Handling.load,
             "--handling",
-            help="stochastic mode: the time to move a part into a station is a delay before its "
-            "queue (transfer), or part of the station's process time (station).",
+            help="stochastic mode: the time to move a part into a station once a server is free "
+            "is the station's load_time (load: the server holds the part, not counted as work), "
+            "a delay before its queue (transfer), or part of its process time (station).",
         ),
         replications: int = typer.Option(
             None,

@@ -6,6 +6,9 @@
   has them, else the entry into and exit from the station location: a part is counted as being
   processed for its whole stay at the station. Overlaps at single-server stations are repaired in
   cleaning, so this sum equals the time the station held at least one part.
+- loading of a station: load time / (servers × run window), summed over the visits' load times
+  (``samples.gaps``: the handling after the wait for a free server, before processing), as the
+  simulator reports the share of a station's time spent loading (its ``load_time``).
 - lead time of an order: departure from its last station − release (its first event in the run).
 - WIP: orders released and not yet departed, time-averaged over the run (and as a step series).
 Only completed orders count, the same set the calibrated layout releases.
@@ -19,6 +22,7 @@ import numpy as np
 
 from ..layout import SECONDS_PER
 from .clean import CleanLog
+from .samples import gaps
 
 
 @dataclass
@@ -62,6 +66,11 @@ def measure(log: CleanLog) -> Measured:
             busy[v.location] = busy.get(v.location, 0.0) + v.process_time
     for s, b in sorted(busy.items()):
         k[f"stations.{s}.utilisation"] = b / (log.servers.get(s, 1) * W)
+    loading: dict[str, float] = dict.fromkeys(busy, 0.0)
+    for g in gaps(log):
+        loading[g.station] = loading.get(g.station, 0.0) + g.load
+    for s, b in sorted(loading.items()):
+        k[f"stations.{s}.loading"] = b / (log.servers.get(s, 1) * W)
     marks = sorted(
         [(o.release, 1) for o in done] + [(o.exit, -1) for o in done], key=lambda m: (m[0], m[1])
     )

@@ -145,7 +145,9 @@ def write(cal: Calibration, out_dir: str | Path, plots: bool = True) -> Path:
         "",
         f"Run window {cal.measured.window:.4g} {unit}. Completed orders only. Utilisation = busy "
         f"time / (servers × run window), busy time = sum over visits of the time between {how}. "
-        "Lead time = departure from the last station − release (first event in the run).",
+        "Lead time = departure from the last station − release (first event in the run). "
+        "Loading = sum of the handling after the wait for a free server, before processing "
+        "(the stations' load_time in stochastic mode) / (servers × run window).",
         "",
     ]
     lines += [f"- {k}: {v:.4g}" for k, v in cal.measured.kpis.items()]

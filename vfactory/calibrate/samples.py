@@ -4,6 +4,14 @@ A *transfer gap* is the time between a part's departure from its previous statio
 and its arrival at the next station: transport, handling and waiting in the buffer in between. Its
 *handling* part is what remains after the wait for the station to be free:
 ``arrive − max(previous departure, time a server of the station became free)``.
+
+The *load* time of a visit is the handling after the wait, while the part already holds the
+server (the layout's ``load_time``): ``start − max(ready, time a server became free)``, where the
+part is *ready* when it arrives in the station's queue if the log shows that (a visit with its own
+start event), else when it left the previous station (the queue is hidden in the gap, and the
+arrival at the station is the start). Without start events the load time is the handling above.
+Its *transport* part is the time between leaving the previous station and arriving in a visible
+queue (zero when the queue is hidden in the gap).
 """
 
 from __future__ import annotations
@@ -24,6 +32,9 @@ class Gap:
     begin: float  # departure from the previous station (or release)
     end: float  # arrival at the station
     handling: float
+    load: float = 0.0  # server held before processing, after the wait for it
+    transport: float = 0.0  # departure → arrival in a visible queue
+
 
     @property
     def length(self) -> float:
@@ -42,7 +53,7 @@ def process_times(log: CleanLog) -> dict[tuple[str, str], list[tuple[float, floa
 
 
 def gaps(log: CleanLog) -> list[Gap]:
-    """Transfer gaps of completed orders, with the handling part of each."""
+    """Transfer gaps of completed orders, with the handling, load and transport parts of each."""
     done = log.completed
     # when did a server of each station become free for the part starting at a given time?
     starts: dict[str, list[tuple[float, float, str]]] = {}
@@ -63,7 +74,13 @@ def gaps(log: CleanLog) -> list[Gap]:
         for v in o.stations:
             f = free_for[(v.location, o.case)]
             handling = max(v.arrive - max(prev, f), 0.0)
-            out.append(Gap(o.case, o.product, v.location, prev, v.arrive, handling))
+            queue_seen = v.start is not None
+            ready = v.arrive if queue_seen else prev
+            load = max(v.t_start - max(ready, f), 0.0)
+            transport = max(v.arrive - prev, 0.0) if queue_seen else 0.0
+            out.append(
+                Gap(o.case, o.product, v.location, prev, v.arrive, handling, load, transport)
+            )
             prev = v.depart  # type: ignore[assignment]
     return out
 

@@ -38,7 +38,9 @@ class Row:
 
 def compare(measured: Measured, result, stations: list[str]) -> list[Row]:
     """One row per KPI: measured, simulated mean with its 95 % CI, difference (sim − measured)."""
-    names = list(COMPARED) + [f"stations.{s}.utilisation" for s in stations]
+    names = list(COMPARED) + [
+        f"stations.{s}.{kpi}" for kpi in ("utilisation", "loading") for s in stations
+    ]  # loading only where the layout has a load_time (the simulator reports it there)
     rows = []
     for k in names:
         if k not in measured.kpis or k not in result.kpis:
@@ -86,6 +88,7 @@ def table(rows: list[Row], unit: str) -> str:
     out.append(
         f"\nTimes in {unit}; throughput per {unit}. The CI is that of the simulated mean over "
         "replications; 'single runs' is the range of one replication (✓: the measured run lies "
-        "in it). A deterministic replay has neither."
+        "in it). A deterministic replay has neither. Loading: share of a station's time its "
+        "servers hold a part before processing it (the layout's load_time)."
     )
     return "\n".join(out)

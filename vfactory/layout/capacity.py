@@ -30,7 +30,10 @@ def offered_load(f: Factory) -> list[str]:
         work = 0.0
         for pname, p in f.products.items():
             if sname in p.route and pname in rates:
-                work += rates[pname] * mean(st.process_time_for(pname)) / st.batch_size
+                # a server loading a part is as unavailable as one processing it
+                lt = st.load_time_for(pname)
+                busy = mean(st.process_time_for(pname)) + (0.0 if lt is None else mean(lt))
+                work += rates[pname] * busy / st.batch_size
         if work == 0:
             continue
         rho = work / st.servers
@@ -41,5 +44,8 @@ def offered_load(f: Factory) -> list[str]:
                 if st.buffer is None
                 else "  [overloaded]"
             )
-        lines.append(f"  {sname}: offered load {rho:.3f} (before failures, setups and scrap){note}")
+        loads = " (load times included)" if st.load_time is not None else ""
+        lines.append(
+            f"  {sname}: offered load {rho:.3f}{loads} (before failures, setups and scrap){note}"
+        )
     return lines

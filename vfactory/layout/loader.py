@@ -130,6 +130,15 @@ def _reference_issues(f: Factory, src: Source) -> list[LayoutIssue]:
                             f"no process time for product {p!r}, which is routed through {sname!r}",
                         )
                     )
+        if isinstance(st.load_time, dict):
+            for p in st.load_time:
+                if p not in products:
+                    issues.append(
+                        src.issue(
+                            ("stations", sname, "load_time", p),
+                            f"unknown product {p!r}{suggest(p, products)}",
+                        )
+                    )
         for i, fl in enumerate(st.failures):
             if fl.crew is not None and fl.crew not in crews:
                 issues.append(

@@ -32,6 +32,12 @@ def _one_or_per_product(v) -> str:
 
 Name = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_][A-Za-z0-9_\-]*$")]
 
+# a duration given once for every product, or per product (process times, load times)
+PerProduct = Annotated[
+    Annotated[Dist, Tag("<distribution>")] | Annotated[dict[Name, Dist], Tag("<per-product>")],
+    Discriminator(_one_or_per_product),
+]
+
 
 class Shifts(Section):
     """A periodic working calendar: within each ``period`` the line works during the ``working`` windows."""
@@ -206,11 +212,19 @@ class Station(Section):
         ge=0,
         description="Slots in the input buffer, not counting parts in service; null = unlimited.",
     )
-    process_time: Annotated[
-        Annotated[Dist, Tag("<distribution>")] | Annotated[dict[Name, Dist], Tag("<per-product>")],
-        Discriminator(_one_or_per_product),
-    ] = Field(
+    process_time: PerProduct = Field(
         description="Process time (per batch at batch stations): one distribution, or one per product."
+    )
+    load_time: PerProduct | None = Field(
+        None,
+        description="Handling (loading) time before processing: one distribution, or one per "
+        "product (a product not listed has none). The part has left the queue and holds the "
+        "server, which is busy but not processing: the time counts as setup among the six "
+        "states (reported alone as 'loading'), not as working, so utilisation excludes it; it "
+        "draws idle power; scrap is decided after processing as before; operation-dependent "
+        "failure clocks do not run, while time-dependent failures and shift ends pause it. "
+        "Order on the server: seize the part, load, changeover (if any), process. Per batch at "
+        "batch stations. None: no load time (0).",
     )
     batch_size: int = Field(
         1, ge=1, description="Parts processed together (ovens); a server waits for a full batch."
@@ -225,6 +239,11 @@ class Station(Section):
     def process_time_for(self, product: str) -> Distribution:
         pt = self.process_time
         return pt if isinstance(pt, Distribution) else pt[product]
+
+    def load_time_for(self, product: str) -> Distribution | None:
+        """The load time of ``product`` here, or None (no load time)."""
+        lt = self.load_time
+        return lt if lt is None or isinstance(lt, Distribution) else lt.get(product)
 
 
 Identifier = Annotated[

@@ -11,7 +11,7 @@ from ..layout import SECONDS_PER, Factory
 from .failure import shifts
 from .part import Part
 from .random import Sampler, stream
-from .server import DOWN, OFF_SHIFT, SETUP, STATE_NAMES, WORKING
+from .server import DOWN, LOADING, OFF_SHIFT, SETUP, STATE_NAMES, WORKING
 from .station import Station
 from .stats import TimeAverage
 
@@ -177,6 +177,13 @@ class Line:
             n = len(st.servers)
             tot = [sum(s.acc[i] for s in st.servers) / (n * span) for i in range(6)]
             pre = f"stations.{name}."
+            loading = None
+            if st.spec.load_time is not None:
+                # loading is setup among the six states, reported alone as well
+                loading = sum(s.acc[LOADING] for s in st.servers) / (n * span)
+                changeover = tot[SETUP]
+                tot[SETUP] = changeover + loading
+                k[pre + "loading"] = loading
             for i, sname in enumerate(STATE_NAMES):
                 k[pre + sname] = tot[i]
             scheduled = 1.0 - tot[OFF_SHIFT]
@@ -194,7 +201,17 @@ class Line:
             pw = st.spec.power_kw
             setup_kw = pw.working if pw.setup is None else pw.setup
             by_state = (pw.working, setup_kw, pw.idle, pw.idle, pw.down, 0.0)
-            kwh = sum(tot[i] * by_state[i] for i in range(6)) * n * span * hours_per_unit
+            if loading is None:
+                kwh = sum(tot[i] * by_state[i] for i in range(6)) * n * span * hours_per_unit
+            else:  # loading draws idle power, changeover the setup power
+                fr = list(tot)
+                fr[SETUP] = changeover
+                kwh = (
+                    (sum(fr[i] * by_state[i] for i in range(6)) + loading * pw.idle)
+                    * n
+                    * span
+                    * hours_per_unit
+                )
             k[pre + "energy_kwh"] = kwh
             energy += kwh
         k["energy_kwh"] = energy

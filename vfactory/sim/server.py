@@ -3,11 +3,16 @@
 States, time-weighted and summing to 1 per server: working, setup, blocked, starved, down
 (failed, waiting for or under repair), off-shift. ``base`` is what the server is doing; holds
 (a time-dependent failure, the end of a shift) override it while they last.
+
+Loading a part (a station's ``load_time``) is setup among the six states; its clock is kept apart
+(``LOADING``, a seventh slot of ``acc``) only so that results can report it and price it at idle
+power, and is folded into setup when states are reported.
 """
 
 from __future__ import annotations
 
 WORKING, SETUP, BLOCKED, STARVED, DOWN, OFF_SHIFT = range(6)
+LOADING = 6  # reported as part of SETUP
 STATE_NAMES = ("working", "setup", "blocked", "starved", "down", "off_shift")
 
 
@@ -24,7 +29,7 @@ class Server:
         self.base = STARVED
         self.state = STARVED
         self.since = 0.0
-        self.acc = [0.0] * 6
+        self.acc = [0.0] * 7  # the six states + LOADING
         self.down = 0  # active failure holds
         self.off = 0  # active off-shift holds
         self.available = None  # event the server waits on while held
@@ -45,7 +50,7 @@ class Server:
         self.since = now
 
     def set(self, base: int) -> None:
-        """The server starts doing ``base`` (working, setup, blocked, starved)."""
+        """The server starts doing ``base`` (working, setup, loading, blocked, starved)."""
         self.base = base
         if not (self.down or self.off):
             self._switch(base)

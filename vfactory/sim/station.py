@@ -5,6 +5,10 @@ station admits it. A station admits a part when one of its ``buffer + servers ×
 is free; the part keeps the slot until it leaves the station. ``buffer`` counts only the slots
 between stations, not parts in service (Gershwin's N = B + 2 for two machines).
 
+A station with a ``load_time`` keeps the part's server busy loading it after taking it from the
+queue and before processing (state setup, see ``server``); the part's wait ends when its server
+takes it, and the trace's ``start`` marks the end of loading.
+
 Same-time events resolve in a fixed order: SimPy's event order (first scheduled, first processed),
 servers created in layout order, the longest-blocked upstream server admitted first, idle servers
 served first-come-first-served.
@@ -17,7 +21,7 @@ from collections import deque
 from .failure import time_failures, work
 from .part import Part
 from .random import Sampler, Uniforms, stream
-from .server import BLOCKED, DOWN, SETUP, STARVED, WORKING, Server
+from .server import BLOCKED, DOWN, LOADING, SETUP, STARVED, WORKING, Server
 from .stats import TimeAverage
 
 
@@ -48,6 +52,9 @@ class Station:
         self.processed = 0
         self._process: dict[str, Sampler] = {}
         self._setup: dict[tuple, Sampler | None] = {}
+        # samplers (and streams) exist only where a load time does: without one, no stream is
+        # created and no number drawn, so every other stream stays as it was (bit for bit)
+        self._load: dict[str, Sampler | None] | None = None if spec.load_time is None else {}
         self._scrap = Uniforms(line.stream(f"scrap/{name}")) if spec.scrap > 0 else None
         self._interruptible = bool(spec.failures) or line.factory.factory.shifts is not None
 
@@ -119,6 +126,20 @@ class Station:
             )
         return s
 
+    def load_sampler(self, product: str) -> Sampler | None:
+        """Load times of ``product`` here (own stream ``load/<station>/<product>``), or None."""
+        loads = self._load
+        if loads is None:
+            return None
+        if product not in loads:
+            d = self.spec.load_time_for(product)
+            loads[product] = (
+                None
+                if d is None
+                else Sampler(d, self.line.stream(f"load/{self.name}/{product}"), self.line.unit)
+            )
+        return loads[product]
+
     def setup_sampler(self, prev: str, nxt: str) -> Sampler | None:
         key = (prev, nxt)
         if key not in self._setup:
@@ -150,7 +171,8 @@ class Station:
             server.proc = env.process(self._serve(server, op_failures))
 
     def _serve(self, server: Server, op_failures: list):
-        """Wait for a part → maybe set up → work → wait for room downstream → release."""
+        """Wait for a part → maybe load it → maybe set up → work → wait for room downstream →
+        release."""
         env, line = self.env, self.line
         warmup = line.warmup
         q = self.queue
@@ -176,12 +198,23 @@ class Station:
                     self.wait_sum += w
                     if w > 0:
                         self.n_waited += 1
+            product = part.product
+            # loading: the server holds the part(s) but does not process yet
+            if self._load is not None:
+                load = self.load_sampler(product)
+                duration = 0.0 if load is None else load()
+                if duration > 0:  # a zero load time changes nothing, not even event order
+                    server.set(LOADING)
+                    if interruptible:  # operation-dependent failure clocks do not run
+                        yield from self._busy(server, duration, [])
+                    else:
+                        yield env.timeout(duration)
             tr = line.trace
             if tr is not None:
+                now = env.now
                 for p in batch:
                     tr.append((now, p.id, p.product, self.name, "start"))
             # changeover
-            product = part.product
             if server.last_product is not None and server.last_product != product:
                 setup = self.setup_sampler(server.last_product, product)
                 if setup is not None:

@@ -3,6 +3,8 @@
 Columns: ``case_id``, ``product``, ``location`` (station; empty for a release), ``event`` (release,
 enter, start, finish, leave, exit, scrap) and ``timestamp`` (ISO 8601 with offset, from ``origin``
 plus the simulated time in the layout's time unit). ``vfactory calibrate`` reads such logs back.
+``start`` is when the station starts on the part after any load time: enter → start is the wait
+for a server plus the loading.
 """
 
 from __future__ import annotations
