@@ -97,8 +97,10 @@ TEST_ENV = {
     "VFACTORY_MAX_ZIP_ENTRIES": "50",
     "VFACTORY_RATE_PER_S": "1000",
     "VFACTORY_RATE_BURST": "5000",
-    # Test-only kinds: one that crashes its process, one whose module does not exist.
-    "VFACTORY_KINDS": "crash=faulty_kinds:crash,broken=no_such_module_xyz:run",
+    # Test-only kinds: one that crashes its process, one that never ends, one whose module does
+    # not exist.
+    "VFACTORY_KINDS": "crash=faulty_kinds:crash,endless=faulty_kinds:endless,"
+    "broken=no_such_module_xyz:run",
     "VFACTORY_LOG_LEVEL": "INFO",
 }
 

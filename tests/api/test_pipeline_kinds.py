@@ -58,6 +58,11 @@ def test_physics_job_returns_solves_and_fields(sqlite_service, acme):
         assert abs(bound["value"] - soak / 60) < 1e-9 and bound["unit"] == "min"
         names = {a["name"] for a in http.get(f"/v1/jobs/{r.json()['id']}/artifacts").json()["artifacts"]}
         assert any(n.endswith("plate.xdmf") for n in names), names
+        # paths are relative to the job's artifacts (SCHEMA.md "Paths"): usable once downloaded,
+        # and no path of the server is shown to the tenant
+        assert res["physics"]["solves"]["plate"]["xdmf"] == "fields/plate.xdmf"
+        assert "fields/plate.xdmf" in names
+        assert str(sqlite_service.data_dir) not in json.dumps(res)
 
 
 def test_calibrate_job_turns_a_real_log_into_a_layout(sqlite_service, acme):

@@ -408,6 +408,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                 max_files=settings.max_files,
                 rate_per_s=settings.rate_per_s,
                 rate_burst=settings.rate_burst,
+                job_timeout_s=settings.job_timeout_s,
             ),
         )
 
@@ -431,7 +432,16 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
         kind: Annotated[
             str, Form(description="simulate, physics, optimize, schedule, recommend")
         ] = "simulate",
-        options: Annotated[str, Form(description="JSON object of kind options")] = "{}",
+        options: Annotated[
+            str,
+            Form(
+                description="JSON object of kind options. Every kind also takes timeout_s: the "
+                "job's wall-clock limit in seconds, at most the service's limit (limits."
+                "job_timeout_s in /v1/service-info, the default); a job that runs longer is "
+                "stopped and ends EXECUTOR_ERROR 'time limit of N s exceeded', keeping the files "
+                "it wrote so far in its artifacts."
+            ),
+        ] = "{}",
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
     ) -> JobInfo:
         ctype = request.headers.get("content-type", "")
@@ -445,7 +455,7 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             raise ApiError(422, str(exc)) from None
         opts = _parse_options(options, settings.max_options_bytes)
         try:
-            kind_registry.check_options(kind, opts)
+            kind_registry.check_options(kind, opts, max_timeout_s=settings.job_timeout_s)
         except ValueError as exc:
             raise ApiError(422, str(exc)) from None
         if idempotency_key is not None and (

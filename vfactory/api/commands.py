@@ -30,6 +30,17 @@ DataDir = Annotated[
     ),
 ]
 Url = Annotated[str, typer.Option("--url", envvar="VFACTORY_URL", help="Service URL.")]
+JobTimeout = Annotated[
+    float | None,
+    typer.Option(
+        "--job-timeout",
+        envvar="VFACTORY_JOB_TIMEOUT_S",
+        min=0.001,
+        help="Wall-clock seconds a job may run before its worker stops it; it then ends "
+        "EXECUTOR_ERROR 'time limit of N s exceeded' and keeps the files written so far. A job "
+        "may ask for less (option timeout_s), never more. Default 21600 (6 h).",
+    ),
+]
 Token = Annotated[
     str | None,
     typer.Option("--token", envvar="VFACTORY_TOKEN", help="Bearer token of your tenant."),
@@ -81,12 +92,13 @@ def register(app: typer.Typer) -> None:
         db_url: DbUrl = None,
         data_dir: DataDir = None,
         log_level: Annotated[str, typer.Option(help="uvicorn log level.")] = "info",
+        job_timeout: JobTimeout = None,
     ) -> None:
         import uvicorn
 
         from .app import create_app
 
-        settings = _settings(db_url, data_dir, host=host, port=port)
+        settings = _settings(db_url, data_dir, host=host, port=port, job_timeout_s=job_timeout)
         uvicorn.run(
             create_app(settings),
             host=host,
@@ -107,10 +119,12 @@ def register(app: typer.Typer) -> None:
         ] = None,
         db_url: DbUrl = None,
         data_dir: DataDir = None,
+        job_timeout: JobTimeout = None,
     ) -> None:
         from .worker import run_workers
 
-        run_workers(_settings(db_url, data_dir), processes=processes, cluster=cluster)
+        settings = _settings(db_url, data_dir, job_timeout_s=job_timeout)
+        run_workers(settings, processes=processes, cluster=cluster)
 
     token_app = typer.Typer(help="Manage tenant tokens (stored hashed; shown once).")
 
@@ -163,7 +177,12 @@ def register(app: typer.Typer) -> None:
         ] = "simulate",
         option: Annotated[
             list[str] | None,
-            typer.Option("--option", "-o", help="KEY=VALUE kind option (VALUE read as JSON)."),
+            typer.Option(
+                "--option",
+                "-o",
+                help="KEY=VALUE kind option (VALUE read as JSON); every kind takes timeout_s, the "
+                "job's wall-clock limit in seconds (-o timeout_s=600), at most the service's.",
+            ),
         ] = None,
         options_json: Annotated[
             str | None, typer.Option("--options", help="All options as one JSON object.")

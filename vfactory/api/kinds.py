@@ -98,11 +98,43 @@ def get(name: str) -> KindFn:
     return fn
 
 
-def check_options(name: str, options: dict[str, Any]) -> None:
-    """Refuse options a kind cannot use (ValueError naming the option), before a job is queued."""
+# Options of every kind: read by the worker, never handed to the kind's function.
+JOB_OPTIONS = ("timeout_s",)
+
+
+def kind_options(options: dict[str, Any]) -> dict[str, Any]:
+    """The options that go to the kind's function (``options`` without JOB_OPTIONS)."""
+    return {k: v for k, v in options.items() if k not in JOB_OPTIONS}
+
+
+def time_limit_s(options: dict[str, Any], operator_limit_s: float) -> float:
+    """Wall-clock seconds one attempt of the job may run: the job's ``timeout_s`` when it asks
+    for less than the operator's limit, else the operator's limit (lowered, never raised)."""
+    asked = options.get("timeout_s")
+    if isinstance(asked, (int, float)) and not isinstance(asked, bool) and asked > 0:
+        return min(float(asked), operator_limit_s)
+    return operator_limit_s
+
+
+def check_options(
+    name: str, options: dict[str, Any], max_timeout_s: float | None = None
+) -> None:
+    """Refuse options a kind cannot use (ValueError naming the option), before a job is queued.
+    ``timeout_s`` (every kind) must be a positive number of seconds, at most ``max_timeout_s``."""
+    if "timeout_s" in options:
+        value = options["timeout_s"]
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+            raise ValueError(
+                f"options.timeout_s: expected a positive number of seconds, found {value!r}"
+            )
+        if max_timeout_s is not None and value > max_timeout_s:
+            raise ValueError(
+                f"options.timeout_s: {value:g} s is above this service's limit of"
+                f" {max_timeout_s:g} s per job; ask for at most that"
+            )
     check = _OPTION_CHECKS.get(name)
     if check is not None:
-        check(options)
+        check(kind_options(options))
 
 
 def _check_simulate_options(options: dict[str, Any]) -> None:

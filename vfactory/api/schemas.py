@@ -85,6 +85,10 @@ class Limits(BaseModel):
     max_files: int
     rate_per_s: float
     rate_burst: int
+    job_timeout_s: float = Field(
+        description="Wall-clock seconds a job may run (each attempt) before it is stopped and "
+        "ends EXECUTOR_ERROR; a job can ask for less with the option timeout_s."
+    )
 
 
 class ServiceInfo(BaseModel):

@@ -1,4 +1,5 @@
-"""Service settings: data folder, database URL, upload limits, rate limit, lease timings.
+"""Service settings: data folder, database URL, upload limits, rate limit, lease timings, the
+wall-clock limit of a job.
 
 Every field can be set by an environment variable ``VFACTORY_<FIELD>`` (upper case) or by keyword;
 keywords win. The database defaults to a SQLite file in the data folder.
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MiB = 1024 * 1024
+DEFAULT_JOB_TIMEOUT_S = 6 * 3600.0
 
 
 def _default_data_dir() -> Path:
@@ -47,11 +49,20 @@ class Settings:
     heartbeat_s: float = 5.0
     poll_s: float = 1.0
     max_attempts: int = 3
+    # Wall-clock seconds one attempt of a job may run before its worker stops it (EXECUTOR_ERROR
+    # "time limit of N s exceeded"); a tenant may ask for less with the job option timeout_s,
+    # never for more. Bounds what an endless sweep or a huge order book can take from a worker.
+    job_timeout_s: float = DEFAULT_JOB_TIMEOUT_S
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().resolve())
         if not self.db_url:
             object.__setattr__(self, "db_url", f"sqlite:///{self.data_dir / 'vfactory.db'}")
+        if not self.job_timeout_s > 0:  # also refuses NaN
+            raise ValueError(
+                "job timeout (VFACTORY_JOB_TIMEOUT_S, --job-timeout) must be a positive number"
+                f" of seconds, found {self.job_timeout_s}"
+            )
         if self.heartbeat_s >= self.lease_s:
             raise ValueError(
                 f"heartbeat_s ({self.heartbeat_s}) must be shorter than lease_s ({self.lease_s})"

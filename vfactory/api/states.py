@@ -7,7 +7,8 @@ from enum import Enum
 
 class JobState(str, Enum):
     """Life cycle: QUEUED → INITIALIZING → RUNNING → COMPLETE | EXECUTOR_ERROR | SYSTEM_ERROR |
-    CANCELED; a cancel of a running job passes through CANCELING until the worker has stopped it."""
+    CANCELED; a cancel of a running job passes through CANCELING until the worker has stopped it.
+    A job stopped at its wall-clock limit ends EXECUTOR_ERROR ("time limit of N s exceeded")."""
 
     QUEUED = "QUEUED"
     INITIALIZING = "INITIALIZING"

@@ -525,8 +525,10 @@ class Store:
         state: JobState,
         error: str | None = None,
         result_attempt: int | None = None,
+        percent: float | None = None,
     ) -> bool:
-        """Record the end of our attempt; False (and nothing written) if the lease is not ours."""
+        """Record the end of our attempt; False (and nothing written) if the lease is not ours.
+        ``percent``: the progress reached by an attempt that did not complete (kept on the row)."""
         assert state in TERMINAL
         now = time.time()
         with self._writing() as s:
@@ -545,6 +547,8 @@ class Store:
             if state == JobState.COMPLETE:
                 row.percent = 100.0
                 row.result_attempt = result_attempt
+            elif percent is not None:
+                row.percent = max(0.0, min(100.0, float(percent)))
             row.error = error
             row.finished_at = row.updated_at = now
             row.lease_owner = None

@@ -7,6 +7,11 @@ and the job goes back to the queue for another worker. Each attempt writes into 
 ``jobs/<id>/attempts/<n>/`` and the job row records which attempt completed it, so a half-written
 attempt of a dead worker is never shown as the results. The child dies with its worker
 (``PR_SET_PDEATHSIG`` on Linux, and a watchdog thread everywhere).
+
+A job ends early in one way only, ``Worker._stop_job`` (SIGTERM to the child's process group,
+SIGKILL a few seconds later): on cancel, when its wall-clock limit (``job_timeout_s``, or the job's
+lower ``timeout_s``) is exceeded, when its lease is lost, when the worker shuts down. Files the
+attempt wrote so far stay in its folder and are listed as the job's artifacts.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ import uuid
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
+
+from vfactory.report.paths import relative_paths
 
 from . import kinds as kind_registry
 from .app import RESULTS_FILE, job_dir
@@ -93,6 +100,12 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
+def _stopped(signum: int, _frame: Any) -> None:
+    # Unwind the kind (its finally blocks and context managers run, files are closed) instead of
+    # vanishing mid-write; the worker follows with SIGKILL if that takes more than a few seconds.
+    raise SystemExit(f"stopped by the worker ({_signal_name(signum)})")
+
+
 def _child_main(
     fn: kind_registry.KindFn,
     attempt_dir: Path,
@@ -103,6 +116,7 @@ def _child_main(
 ) -> None:
     _die_with(owner_pid)
     os.setpgrp()  # own process group: a cancel stops the kind's helpers too
+    signal.signal(signal.SIGTERM, _stopped)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
     log_fd = os.open(attempt_dir / LOG_FILE, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     os.dup2(log_fd, 1)
@@ -123,6 +137,9 @@ def _child_main(
         if not isinstance(results, dict):
             raise TypeError(f"the kind returned {type(results).__name__}, expected a dict")
         tmp = attempt_dir / (RESULTS_FILE + ".tmp")
+        # paths relative to the attempt folder (or the uploads): downloads stay usable, and no
+        # server path is shown to the tenant
+        results = relative_paths(results, attempt_dir, layout_path.parent)
         tmp.write_text(json.dumps(_jsonable(results), indent=1, allow_nan=False))
         tmp.replace(attempt_dir / RESULTS_FILE)
         conn.send(("done",))
@@ -234,7 +251,8 @@ class Worker:
             fn = kind_registry.get(job.kind)
         except kind_registry.KindUnavailable as exc:
             return self._finish(job, JobState.SYSTEM_ERROR, f"on worker {self.id}: {exc}")
-        options = dict(job.options)
+        options = kind_registry.kind_options(job.options)
+        limit_s = kind_registry.time_limit_s(job.options, s.job_timeout_s)
         if self.cluster:
             options["cluster"] = self.cluster
         receiver, sender = self._ctx.Pipe(duplex=False)
@@ -244,23 +262,31 @@ class Worker:
             name=f"vfactory-job-{job.id[:8]}",
         )
         proc.start()
+        started = time.monotonic()
         sender.close()
         log.info("job %s attempt %d: %s in pid %s", job.id, job.attempt, job.kind, proc.pid)
         beat.beat(running=True, note=f"on {self.id} in pid {proc.pid}")
         outcome: tuple[str, ...] | None = None
         while True:
             if beat.lost:  # lease lost: another worker has the job now
-                beat.halt()
-                self._terminate(proc)
+                self._stop_job(proc, beat)
                 log.warning("job %s: lease lost, attempt %d abandoned", job.id, job.attempt)
                 return None
             if beat.state == JobState.CANCELING:
-                beat.halt()
-                self._terminate(proc)
+                self._stop_job(proc, beat)
                 return self._finish(job, JobState.CANCELED, "canceled on request")
+            if time.monotonic() - started > limit_s:
+                stage, percent = beat.stage, beat.percent
+                self._stop_job(proc, beat)
+                return self._finish(
+                    job,
+                    JobState.EXECUTOR_ERROR,
+                    f"time limit of {limit_s:g} s exceeded: stopped at {stage!r} ({percent:.0f} %);"
+                    " the files written so far are in the job's artifacts",
+                    percent=percent,
+                )
             if self._stop.is_set():
-                beat.halt()
-                self._terminate(proc)
+                self._stop_job(proc, beat)
                 self.store.release(job.id, self.id, job.attempt)
                 return JobState.QUEUED
             try:
@@ -294,10 +320,21 @@ class Worker:
         return self._finish(job, JobState.EXECUTOR_ERROR, why)
 
     def _finish(
-        self, job: Job, state: JobState, error: str | None, result_attempt: int | None = None
+        self,
+        job: Job,
+        state: JobState,
+        error: str | None,
+        result_attempt: int | None = None,
+        percent: float | None = None,
     ) -> JobState | None:
         ok = self.store.finish(
-            job.id, self.id, job.attempt, state, error=error, result_attempt=result_attempt
+            job.id,
+            self.id,
+            job.attempt,
+            state,
+            error=error,
+            result_attempt=result_attempt,
+            percent=percent,
         )
         if not ok:
             log.warning("job %s: lease lost before recording %s", job.id, state.value)
@@ -310,6 +347,12 @@ class Worker:
             f" ({error})" if error else "",
         )
         return state
+
+    def _stop_job(self, proc: multiprocessing.process.BaseProcess, beat: _Heartbeat) -> None:
+        """End a running attempt early (cancel, time limit, lost lease, shutdown): no more lease
+        renewals, then the child's whole process group is stopped."""
+        beat.halt()
+        self._terminate(proc)
 
     @staticmethod
     def _terminate(proc: multiprocessing.process.BaseProcess) -> None:

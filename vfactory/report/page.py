@@ -392,14 +392,25 @@ def tools(r: dict, workdir: Path) -> str:
     parts = []
     if opt.get("storage"):
         storage = str(opt["storage"])
-        url = storage if "://" in storage else f"sqlite:///{Path(storage).resolve()}"
+        if "://" in storage or Path(storage).is_absolute():
+            # the user's own database (a URL, or a file outside this folder): named as it is
+            url = storage if "://" in storage else f"sqlite:///{storage}"
+            commands = (
+                f"vfactory dashboard {esc(storage)}\n# or directly:\noptuna-dashboard {esc(url)}"
+            )
+        else:
+            # a file in this folder, named relative to it (SCHEMA.md, "Paths"): the commands
+            # stay right wherever the folder is moved or downloaded
+            commands = (
+                f"# in this folder (127.0.0.1:8080):\nvfactory dashboard {esc(storage)}\n"
+                f"# from elsewhere:\nvfactory dashboard &lt;this folder&gt;/{esc(storage)}\n"
+                "# or, with the default results folder, from the layout's folder:\n"
+                f"vfactory dashboard {esc(lay.get('file', 'LAYOUT.yaml'))}\n"
+                f"# or directly, in this folder:\noptuna-dashboard sqlite:///{esc(storage)}"
+            )
         parts.append(
             "<h3>The study in optuna-dashboard</h3><p>Every trial, its parameters and KPIs, with "
-            "interactive history, Pareto front, slices and importances:</p>"
-            "<pre># in this folder (127.0.0.1:8080):\nvfactory dashboard study.db\n"
-            f"# or, with the default results folder, from the layout's folder:\n"
-            f"vfactory dashboard {esc(lay.get('file', 'LAYOUT.yaml'))}\n"
-            f"# or directly:\noptuna-dashboard {esc(url)}</pre>"
+            f"interactive history, Pareto front, slices and importances:</p><pre>{commands}</pre>"
         )
     if ph.get("xdmf"):
         links = ", ".join(f'<a href="fields/{esc(f)}">fields/{esc(f)}</a>' for f in ph["xdmf"])
