@@ -9,6 +9,10 @@ never imports dolfinx itself, so the parent stays light.
   ``ProcessPoolExecutor(mp_context=multiprocessing.get_context("spawn"),
   initializer=worker_initializer)`` then ``pool.submit(run_solver, name, params)``; or simply
   :func:`process_pool`. A pool worker keeps its compiled problems, so repeated solves are cheap.
+- Cluster workers (``cluster`` executors, any backend) get :func:`worker_initializer` as their
+  initializer with ``warm=[(solver, params), ...]``: the forms of those solves are compiled once
+  per worker, and :func:`in_solver_worker` tells ``vfactory.physics`` to solve in that worker
+  rather than spawn a process per solve (the worker is already spawn-safe and single-threaded).
 """
 
 from __future__ import annotations
@@ -16,12 +20,20 @@ from __future__ import annotations
 import multiprocessing
 import os
 import threading
+import time
 import traceback
+from collections.abc import Sequence
 from concurrent.futures import ProcessPoolExecutor
 from typing import Any
 
 #: Environment every solver process gets (set before numpy/PETSc load their thread pools).
 WORKER_ENV = {"OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
+
+#: Set in a process prepared by :func:`worker_initializer`: solves may run right here.
+SOLVE_HERE_VAR = "VFACTORY_SOLVE_IN_WORKER"
+
+#: What the warm-up of this worker did: ``[{"solver", "seconds"} or {"solver", "error"}]``.
+WARMED: list[dict[str, Any]] = []
 
 _env_lock = threading.Lock()
 
@@ -37,12 +49,46 @@ def _apply_env(jit_dir: str | None) -> None:
         os.environ["VFACTORY_JIT_DIR"] = str(jit_dir)
 
 
-def worker_initializer(jit_dir: str | None = None) -> None:
-    """Prepare a fresh worker: one thread, JIT directory, stale JIT locks removed."""
+def worker_initializer(
+    jit_dir: str | None = None, warm: Sequence[tuple[str, dict[str, Any]]] = ()
+) -> None:
+    """Prepare a fresh worker: one thread, JIT directory, stale JIT locks removed.
+
+    ``warm``: ``(solver, params)`` pairs solved once now, so that the worker holds their
+    compiled problems (mesh, JIT-compiled forms, PETSc objects) before its first task; later
+    solves that differ only in values reuse them. A warm-up that fails is recorded in
+    :data:`WARMED` and otherwise ignored: the task that needs that solve reports the error.
+    """
     _apply_env(jit_dir)
+    os.environ[SOLVE_HERE_VAR] = "1"
     from solvers import jit
 
     jit.remove_stale_locks()
+    for name, params in warm:
+        t0 = time.perf_counter()
+        try:
+            run_solver(name, params)
+        except Exception as exc:  # noqa: BLE001 - a warm-up is an optimisation, never fatal
+            WARMED.append({"solver": name, "error": f"{type(exc).__name__}: {exc}"})
+        else:
+            WARMED.append({"solver": name, "seconds": time.perf_counter() - t0})
+
+
+def in_solver_worker() -> bool:
+    """Whether this process was prepared by :func:`worker_initializer` (solve here)."""
+    return os.environ.get(SOLVE_HERE_VAR) == "1"
+
+
+def worker_state(_: Any = None) -> dict[str, Any]:
+    """Task reporting this worker's solver state: pid, warm-up, compiled-problem counters."""
+    from solvers import compiled
+
+    return {
+        "pid": os.getpid(),
+        "solve_here": in_solver_worker(),
+        "warmed": list(WARMED),
+        "compiled": dict(compiled.STATS),
+    }
 
 
 def run_solver(name: str, params: dict[str, Any]) -> dict[str, Any]:

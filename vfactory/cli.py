@@ -196,7 +196,7 @@ def simulate(
             markup=False,
             soft_wrap=True,
         )
-    executor = executor_for(cluster, f)
+    executor = executor_for(cluster, f, physics_in_tasks=False)  # physics resolved above
     try:
         result = sim.run(
             f, replications=replications, seed=seed, progress=not quiet, executor=executor
@@ -345,22 +345,23 @@ def _print_summary(results: dict, workdir: Path) -> None:
     console.print(f"wrote {workdir}/results.json and {workdir}/{results['artifacts'].get('report', '')}", highlight=False)
 
 
-def executor_for(option: str | None, factory):
+def executor_for(option: str | None, factory, physics_in_tasks: bool = True):
     """The executor for a command: --cluster / VFACTORY_CLUSTER, else the layout's factory.cluster,
-    else None (run in this process). 'inline' also means this process."""
+    else None (run in this process). 'inline' also means this process. ``physics_in_tasks``: the
+    tasks solve the layout's physics (sweeps, studies), so workers are prepared for it."""
     spec = option or factory.factory.cluster
     if not spec or spec == "inline":
         return None
-    return _executor(spec)
+    return _executor(spec, factory if physics_in_tasks else None)
 
 
-def _executor(spec: str):
+def _executor(spec: str, factory=None):
     try:
-        from cluster import get_executor
+        from .execution import open_executor
     except ImportError as exc:  # pragma: no cover - the cluster package ships with vfactory
         raise _user_error(f"cluster backends unavailable: {exc}") from None
     try:
-        return get_executor(spec)
+        return open_executor(spec, factory)
     except ValueError as exc:
         raise _user_error(str(exc)) from None
 

@@ -2,7 +2,8 @@
 results.json, report.html, the study database (optuna-dashboard) and XDMF fields (ParaView).
 
 ``run`` is the one entry that the CLI (``vfactory recommend``), the API worker and the training
-notebooks call. Each stage reports progress as ``progress(stage, fraction)``.
+notebooks call. Each stage reports progress as ``progress(stage, fraction)``. Paths in the results
+are relative to the results folder (``vfactory.report.paths``), so the folder can be moved.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from typing import Any
 
 from . import __version__
 from .layout import Factory, load
+from .report.paths import relative_paths
 
 RESULTS_SCHEMA = "vfactory.results/1"
 STAGES = ("physics", "baseline", "optimize", "schedule", "report")
@@ -105,8 +107,9 @@ def run(
 
         t = time.monotonic()
         spec = factory.study
-        if spec.storage is None:
-            spec = spec.model_copy(update={"storage": str(workdir / "study.db")})
+        # No storage in the layout: run_study keeps the study in workdir/study.db. The spec is left
+        # without a path, so the study's fingerprint (checked on resume) does not depend on where
+        # the folder lies.
         budget = trials or spec.budget.trials
 
         def trial_progress(stage_done: int) -> None:
@@ -116,7 +119,10 @@ def run(
                           progress=False, on_trial=trial_progress)
         rec = recommend(factory, study, spec, executor=executor)
         rec["history"] = _history(study)
-        rec["storage"] = spec.storage
+        stored = spec.storage or "study.db"
+        if "://" not in stored:  # a file: absolute here, relative to workdir below when inside it
+            stored = str((workdir / stored if spec.storage is None else Path(stored)).resolve())
+        rec["storage"] = stored
         plots = write_plots(study, rec, spec, workdir / "plots")
         rec["plots"] = [str(p.relative_to(workdir)) for p in plots]
         results["optimization"] = rec
@@ -133,6 +139,7 @@ def run(
     results["timings_s"] = {k: round(v, 2) for k, v in timings.items()}
     results["timings_s"]["total"] = round(time.monotonic() - t0, 2)
     results["artifacts"] = _artifacts(workdir)
+    results = relative_paths(results, workdir, layout_path.parent)
     _write_json(workdir / "results.json", results)
     if report:
         from .report import write_report
@@ -240,13 +247,14 @@ def _api_progress(progress: Callable[[str, float], None]) -> Progress:
     return report
 
 
-def _with_executor(options: dict, fn: Callable[[Any], dict]) -> dict:
+def _with_executor(options: dict, fn: Callable[[Any], dict], layout_path: Path) -> dict:
     spec = options.get("cluster")  # set by the worker's operator, never by a tenant
     if not spec:
         return fn(None)
-    from cluster import get_executor
+    from .execution import open_executor
 
-    with get_executor(spec) as executor:
+    # workers are prepared for the layout's physics (studies solve it in every trial)
+    with open_executor(spec, load(layout_path)) as executor:
         return fn(executor)
 
 
@@ -265,7 +273,7 @@ def recommend_kind(job_dir: Path, layout_path: Path, options: dict, progress) ->
     return _with_executor(options, lambda ex: run(
         layout_path, job_dir, executor=ex, replications=options.get("replications"),
         trials=options.get("trials"), orders=orders, progress=_api_progress(progress),
-    ))
+    ), layout_path)
 
 
 def optimize_kind(job_dir: Path, layout_path: Path, options: dict, progress) -> dict:
@@ -273,7 +281,7 @@ def optimize_kind(job_dir: Path, layout_path: Path, options: dict, progress) -> 
     return _with_executor(options, lambda ex: run(
         layout_path, job_dir, executor=ex, replications=options.get("replications"),
         trials=options.get("trials"), progress=_api_progress(progress),
-    ))
+    ), layout_path)
 
 
 def physics_kind(job_dir: Path, layout_path: Path, options: dict, progress) -> dict:
@@ -284,8 +292,9 @@ def physics_kind(job_dir: Path, layout_path: Path, options: dict, progress) -> d
     progress("physics", 0.0)
     res = resolve(factory, xdmf_dir=Path(job_dir) / "fields")
     progress("physics", 100.0)
-    return _jsonable({"schema": RESULTS_SCHEMA, "physics": res.to_dict(),
-                      "xdmf": sorted(p.name for p in (Path(job_dir) / "fields").glob("*.xdmf"))})
+    out = {"schema": RESULTS_SCHEMA, "physics": res.to_dict(),
+           "xdmf": sorted(p.name for p in (Path(job_dir) / "fields").glob("*.xdmf"))}
+    return _jsonable(relative_paths(out, job_dir, layout_path.parent))
 
 
 def schedule_kind(job_dir: Path, layout_path: Path, options: dict, progress) -> dict:

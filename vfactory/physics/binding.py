@@ -265,6 +265,22 @@ def _file_references(node: Any, loc: tuple) -> Iterator[tuple[tuple, str]]:
 # -- resolution -----------------------------------------------------------------------------
 
 
+def _solve_here(inprocess: bool) -> bool:
+    """Whether solves run in this process rather than in a spawned process each.
+
+    Yes when asked (cheap models such as lumped ODEs), in a cluster worker prepared by
+    solvers.worker.worker_initializer (it keeps its compiled forms between tasks; a spawned
+    process per solve would import dolfinx and load the forms every time; the task's own
+    timeout bounds the solve), and in a daemonic process (e.g. a worker of a process pool
+    opened without that preparation), which may not start processes of its own.
+    """
+    import multiprocessing
+
+    from solvers.worker import in_solver_worker
+
+    return inprocess or in_solver_worker() or multiprocessing.current_process().daemon
+
+
 def _run(
     name: str,
     solver: str,
@@ -277,8 +293,10 @@ def _run(
     from solvers.params import ParameterError
     from solvers.worker import solve_in_subprocess
 
+    here = _solve_here(inprocess)
+
     def runner(solver_name: str, p: dict[str, Any]) -> dict[str, Any]:
-        if inprocess:  # cheap models (lumped ODEs) in a process that may import dolfinx
+        if here:  # cheap models (lumped ODEs), or a prepared worker
             import solvers
 
             return solvers.SOLVERS[solver_name].solve(p)
@@ -356,8 +374,9 @@ def resolve(
             seconds[name] = 0.0
             del all_params[name]
     if all_params:
-        # in-process solves run one at a time (scipy's LSODA, for one, is not thread-safe)
-        workers = 1 if inprocess else max(1, min(len(all_params), os.cpu_count() or 1, 4))
+        # in-process solves run one at a time (scipy's LSODA, for one, is not thread-safe;
+        # nor is a dolfinx problem shared between threads)
+        workers = 1 if _solve_here(inprocess) else max(1, min(len(all_params), os.cpu_count() or 1, 4))
         with ThreadPoolExecutor(max_workers=workers) as pool:
             futures = {
                 name: pool.submit(
