@@ -145,6 +145,18 @@ def _trials(db: Path):
     return s.get_trials(deepcopy=False)
 
 
+def _study_created(db: Path) -> bool:
+    """Read-only look (no Optuna storage: that would create the tables too, racing the driver)."""
+    import sqlite3
+
+    try:
+        with sqlite3.connect(f"file:{db}?mode=ro", uri=True) as con:
+            rows = con.execute("SELECT 1 FROM studies WHERE study_name = 'resumable'").fetchall()
+    except sqlite3.Error:  # not created yet
+        return False
+    return bool(rows)
+
+
 def test_killed_optimisation_resumes_without_duplicates_or_stranded_trials(tmp_path):
     db = tmp_path / "study.db"
     path = tmp_path / "line.yaml"
@@ -164,7 +176,7 @@ def test_killed_optimisation_resumes_without_duplicates_or_stranded_trials(tmp_p
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
         time.sleep(0.5)
-        if db.exists():
+        if db.exists() and _study_created(db):
             try:
                 done = [t for t in _trials(db) if t.state.name == "COMPLETE"]
             except Exception:  # the driver may still be creating the tables

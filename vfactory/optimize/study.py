@@ -35,14 +35,30 @@ def storage_for(spec_storage: str | None, default_path: Path):
     """An Optuna storage from a URL, a journal file (*.log) or an SQLite file path."""
     target = spec_storage or str(default_path)
     if "://" in target:
-        return optuna.storages.RDBStorage(target, heartbeat_interval=None)
+        return _rdb(target, heartbeat_interval=None)
     path = Path(target)
     path.parent.mkdir(parents=True, exist_ok=True)
     if path.suffix in (".log", ".journal"):
         from optuna.storages.journal import JournalFileBackend
 
         return optuna.storages.JournalStorage(JournalFileBackend(str(path)))
-    return optuna.storages.RDBStorage(f"sqlite:///{path.resolve()}")
+    return _rdb(f"sqlite:///{path.resolve()}")
+
+
+def _rdb(url: str, **kwargs: Any) -> optuna.storages.RDBStorage:
+    """An RDB storage; retried when another process creates the same fresh database's tables
+    at the same moment (several drivers or a dashboard started together on one new file: the
+    loser of the race gets an IntegrityError on Optuna's schema-version row)."""
+    from sqlalchemy.exc import IntegrityError, OperationalError
+
+    for attempt in range(5):
+        try:
+            return optuna.storages.RDBStorage(url, **kwargs)
+        except (IntegrityError, OperationalError):
+            if attempt == 4:
+                raise
+            time.sleep(0.2 * (attempt + 1))
+    raise AssertionError("unreachable")
 
 
 def _constraints(trial: optuna.trial.FrozenTrial) -> list[float]:
