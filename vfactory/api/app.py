@@ -14,6 +14,7 @@ import logging
 import math
 import mimetypes
 import shutil
+import sys
 import threading
 import time
 import uuid
@@ -193,6 +194,7 @@ def _info(job: Job, store: Store | None = None) -> JobInfo:
         finished_at=job.finished_at,
         attempts=job.attempt,
         error=job.error,
+        time_limit_s=job.time_limit_s,
         events=events,
     )
 
@@ -437,9 +439,11 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
             Form(
                 description="JSON object of kind options. Every kind also takes timeout_s: the "
                 "job's wall-clock limit in seconds, at most the service's limit (limits."
-                "job_timeout_s in /v1/service-info, the default); a job that runs longer is "
-                "stopped and ends EXECUTOR_ERROR 'time limit of N s exceeded', keeping the files "
-                "it wrote so far in its artifacts."
+                "job_timeout_s in /v1/service-info, the default), recorded in the job as "
+                "time_limit_s; a job that runs longer is stopped and ends EXECUTOR_ERROR 'time "
+                "limit of N s exceeded', keeping the files it wrote so far in its artifacts. The "
+                "worker that runs the job may enforce a lower limit of its own (its operator's "
+                "--job-timeout)."
             ),
         ] = "{}",
         idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key")] = None,
@@ -545,6 +549,8 @@ def create_app(settings: Settings | None = None, store: Store | None = None) -> 
                     attachments=stored,
                     request_hash=request_hash,
                     idempotency_key=idempotency_key,
+                    # the limit this service advertises, recorded so that every worker keeps it
+                    time_limit_s=kind_registry.time_limit_s(opts, settings.job_timeout_s),
                 )
             except IdempotencyConflict as exc:
                 shutil.rmtree(final, ignore_errors=True)
@@ -685,6 +691,10 @@ def _parse_options(raw: str, limit: int) -> dict[str, Any]:
         ) from None
     except RecursionError:
         raise ApiError(422, "options: JSON nested too deeply") from None
+    except ValueError:  # an integer beyond Python's limit of digits (the only other failure)
+        raise ApiError(
+            422, f"options: a number has more than {sys.get_int_max_str_digits()} digits"
+        ) from None
     if not isinstance(value, dict):
         raise ApiError(422, f"options: expected a JSON object, found {type(value).__name__}")
     for key in RESERVED_OPTIONS:

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
+from .settings import MIN_JOB_TIMEOUT_S
+
 DbUrl = Annotated[
     str | None,
     typer.Option(
@@ -26,7 +28,7 @@ DataDir = Annotated[
     typer.Option(
         "--data-dir",
         envvar="VFACTORY_DATA_DIR",
-        help="Folder for uploads and artifacts (default: ./vfactory-data).",
+        help="Folder for uploads and artifacts, created if missing (default: ./vfactory-data).",
     ),
 ]
 Url = Annotated[str, typer.Option("--url", envvar="VFACTORY_URL", help="Service URL.")]
@@ -35,10 +37,11 @@ JobTimeout = Annotated[
     typer.Option(
         "--job-timeout",
         envvar="VFACTORY_JOB_TIMEOUT_S",
-        min=0.001,
+        min=MIN_JOB_TIMEOUT_S,
         help="Wall-clock seconds a job may run before its worker stops it; it then ends "
         "EXECUTOR_ERROR 'time limit of N s exceeded' and keeps the files written so far. A job "
-        "may ask for less (option timeout_s), never more. Default 21600 (6 h).",
+        "may ask for less (option timeout_s), never more. The server records its limit in each "
+        "job; a worker enforces the lower of that and its own. Default 21600 (6 h).",
     ),
 ]
 Token = Annotated[
@@ -52,8 +55,18 @@ def _settings(db_url: str | None, data_dir: Path | None, **extra: Any) -> Any:
 
     try:
         return Settings.from_env(db_url=db_url, data_dir=data_dir, **extra)
-    except ValueError as exc:
-        _fail(str(exc))
+    except ValueError as exc:  # a bad setting is the operator's to fix: a usage error
+        _fail(str(exc), 2)
+
+
+def _make_data_dir(settings: Any) -> None:
+    """Create the data folder (and its jobs folder) if needed: server and workers may start in
+    either order. A path that cannot be a folder is the operator's to fix: exit 2."""
+    for folder in (settings.data_dir, settings.jobs_dir):
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            _fail(f"cannot create the data folder {folder}: {exc.strerror or exc}", 2)
 
 
 def _fail(message: str, code: int = 1) -> None:
@@ -99,6 +112,7 @@ def register(app: typer.Typer) -> None:
         from .app import create_app
 
         settings = _settings(db_url, data_dir, host=host, port=port, job_timeout_s=job_timeout)
+        _make_data_dir(settings)
         uvicorn.run(
             create_app(settings),
             host=host,
@@ -124,6 +138,7 @@ def register(app: typer.Typer) -> None:
         from .worker import run_workers
 
         settings = _settings(db_url, data_dir, job_timeout_s=job_timeout)
+        _make_data_dir(settings)
         run_workers(settings, processes=processes, cluster=cluster)
 
     token_app = typer.Typer(help="Manage tenant tokens (stored hashed; shown once).")
@@ -143,7 +158,7 @@ def register(app: typer.Typer) -> None:
         if not 1 <= len(tenant) <= 64 or not tenant.isprintable():
             _fail("--tenant must be 1 to 64 printable characters")
         settings = _settings(db_url, data_dir)
-        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        _make_data_dir(settings)
         store = Store(settings.db_url)
         try:
             typer.echo(store.create_token(tenant, rate_per_s=rate, rate_burst=burst))

@@ -13,11 +13,15 @@ rather than an import error. Extra kinds can come from ``VFACTORY_KINDS`` =
 from __future__ import annotations
 
 import importlib
+import json
+import math
 import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from .settings import MIN_JOB_TIMEOUT_S
 
 Progress = Callable[[str, float], None]
 KindFn = Callable[[Path, Path, dict[str, Any], Progress], dict[str, Any]]
@@ -112,24 +116,46 @@ def time_limit_s(options: dict[str, Any], operator_limit_s: float) -> float:
     for less than the operator's limit, else the operator's limit (lowered, never raised)."""
     asked = options.get("timeout_s")
     if isinstance(asked, (int, float)) and not isinstance(asked, bool) and asked > 0:
-        return min(float(asked), operator_limit_s)
+        # min() first: a huge int compares exactly, where float() of it would overflow
+        return float(min(asked, operator_limit_s))
     return operator_limit_s
+
+
+def shown(value: Any, limit: int = 40) -> str:
+    """``value`` as a message shows it: in JSON spelling (true, null, NaN, "text"), since that is
+    how the tenant wrote it, shortened to about ``limit`` characters."""
+    try:
+        text = json.dumps(value)
+    except (TypeError, ValueError):  # not JSON-able, or an int beyond Python's digit limit
+        return f"a {type(value).__name__}"
+    if len(text) <= limit:
+        return text
+    head = text[: limit - 12]
+    digits = len(text.lstrip("-"))
+    return f"{head}… ({digits} digits)" if isinstance(value, int) else f"{head}…"
 
 
 def check_options(
     name: str, options: dict[str, Any], max_timeout_s: float | None = None
 ) -> None:
     """Refuse options a kind cannot use (ValueError naming the option), before a job is queued.
-    ``timeout_s`` (every kind) must be a positive number of seconds, at most ``max_timeout_s``."""
+    ``timeout_s`` (every kind) must be a finite number of seconds, at least MIN_JOB_TIMEOUT_S and
+    at most ``max_timeout_s``."""
     if "timeout_s" in options:
         value = options["timeout_s"]
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        if (
+            isinstance(value, bool)
+            or not isinstance(value, (int, float))
+            or not value >= MIN_JOB_TIMEOUT_S  # also refuses NaN
+            or (isinstance(value, float) and math.isinf(value))
+        ):
             raise ValueError(
-                f"options.timeout_s: expected a positive number of seconds, found {value!r}"
+                "options.timeout_s: expected a positive number of seconds (at least"
+                f" {MIN_JOB_TIMEOUT_S:g}), found {shown(value)}"
             )
         if max_timeout_s is not None and value > max_timeout_s:
             raise ValueError(
-                f"options.timeout_s: {value:g} s is above this service's limit of"
+                f"options.timeout_s: {shown(value)} s is above this service's limit of"
                 f" {max_timeout_s:g} s per job; ask for at most that"
             )
     check = _OPTION_CHECKS.get(name)
@@ -147,7 +173,7 @@ def _check_simulate_options(options: dict[str, Any]) -> None:
             )
         if isinstance(value, bool) or not isinstance(value, int) or value < allowed[key]:
             raise ValueError(
-                f"options.{key}: expected an integer >= {allowed[key]}, found {value!r}"
+                f"options.{key}: expected an integer >= {allowed[key]}, found {shown(value)}"
             )
 
 
@@ -161,10 +187,10 @@ def _checker(kind: str, ints: dict[str, int], texts: tuple[str, ...] = (), requi
         for key, value in options.items():
             if key in ints:
                 if isinstance(value, bool) or not isinstance(value, int) or value < ints[key]:
-                    raise ValueError(f"options.{key}: expected an integer >= {ints[key]}, found {value!r}")
+                    raise ValueError(f"options.{key}: expected an integer >= {ints[key]}, found {shown(value)}")
             elif key in texts:
                 if not isinstance(value, str) or not value or "/" in value or "\\" in value:
-                    raise ValueError(f"options.{key}: expected the file name of an attachment, found {value!r}")
+                    raise ValueError(f"options.{key}: expected the file name of an attachment, found {shown(value)}")
             else:
                 known = ", ".join(sorted([*ints, *texts])) or "none"
                 raise ValueError(f"options.{key}: unknown option of kind {kind!r}; known: {known}")

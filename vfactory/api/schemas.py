@@ -48,6 +48,12 @@ class JobInfo(BaseModel):
     finished_at: float | None
     attempts: int = Field(description="How many times a worker has started this job.")
     error: str | None = None
+    time_limit_s: float | None = Field(
+        None,
+        description="Wall-clock seconds an attempt may run, recorded at submission: the job's "
+        "option timeout_s, else the service's limits.job_timeout_s. The worker that runs the job "
+        "may enforce a lower limit of its own.",
+    )
     events: list[JobEvent] = Field(default_factory=list)
 
 
@@ -87,7 +93,8 @@ class Limits(BaseModel):
     rate_burst: int
     job_timeout_s: float = Field(
         description="Wall-clock seconds a job may run (each attempt) before it is stopped and "
-        "ends EXECUTOR_ERROR; a job can ask for less with the option timeout_s."
+        "ends EXECUTOR_ERROR; a job can ask for less with the option timeout_s. A worker may "
+        "enforce a lower limit of its own (its operator's --job-timeout)."
     )
 
 

@@ -8,6 +8,7 @@ keywords win. The database defaults to a SQLite file in the data folder.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -15,6 +16,8 @@ from pathlib import Path
 
 MiB = 1024 * 1024
 DEFAULT_JOB_TIMEOUT_S = 6 * 3600.0
+# Smallest time limit of a job, for the operator's setting and a tenant's timeout_s alike.
+MIN_JOB_TIMEOUT_S = 0.001
 
 
 def _default_data_dir() -> Path:
@@ -58,10 +61,11 @@ class Settings:
         object.__setattr__(self, "data_dir", Path(self.data_dir).expanduser().resolve())
         if not self.db_url:
             object.__setattr__(self, "db_url", f"sqlite:///{self.data_dir / 'vfactory.db'}")
-        if not self.job_timeout_s > 0:  # also refuses NaN
+        limit = self.job_timeout_s
+        if not (limit >= MIN_JOB_TIMEOUT_S and math.isfinite(limit)):  # also refuses NaN
             raise ValueError(
-                "job timeout (VFACTORY_JOB_TIMEOUT_S, --job-timeout) must be a positive number"
-                f" of seconds, found {self.job_timeout_s}"
+                "job timeout (VFACTORY_JOB_TIMEOUT_S, --job-timeout) must be a finite number of"
+                f" seconds >= {MIN_JOB_TIMEOUT_S:g}, found {limit}"
             )
         if self.heartbeat_s >= self.lease_s:
             raise ValueError(

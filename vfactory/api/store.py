@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
     update,
 )
@@ -82,6 +83,9 @@ class JobRow(Base):
     attempt: Mapped[int] = mapped_column(Integer, default=0)
     result_attempt: Mapped[int | None] = mapped_column(Integer, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # Wall-clock limit of an attempt recorded at submission (the service's limit, or the job's
+    # lower timeout_s); a worker enforces the lower of it and its own. None: older jobs.
+    time_limit_s: Mapped[float | None] = mapped_column(Float, nullable=True)
 
     __table_args__ = (
         Index("ix_jobs_state_created", "state", "created_at"),
@@ -141,6 +145,7 @@ class Job:
     attempt: int
     result_attempt: int | None
     error: str | None
+    time_limit_s: float | None = None
 
 
 @dataclass(frozen=True)
@@ -182,6 +187,7 @@ def _job(row: JobRow) -> Job:
         attempt=row.attempt,
         result_attempt=row.result_attempt,
         error=row.error,
+        time_limit_s=row.time_limit_s,
     )
 
 
@@ -215,6 +221,23 @@ def _make_engine(url: str, immediate: bool) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=40)
 
 
+# Columns added after the first release: created in a database made by an older version.
+_ADDED_COLUMNS = {"jobs": {"time_limit_s": "FLOAT"}}
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    for table, columns in _ADDED_COLUMNS.items():
+        for name, sql_type in columns.items():
+            if name in {c["name"] for c in inspect(engine).get_columns(table)}:
+                continue
+            try:
+                with engine.begin() as conn:
+                    conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {name} {sql_type}")
+            except Exception:  # another process (server or worker) added it at the same moment
+                if name not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                    raise
+
+
 class Store:
     """Repository over the job database; safe to share between threads of one process."""
 
@@ -227,6 +250,7 @@ class Store:
             _make_engine(url, immediate=False) if self.is_sqlite else self._write_engine
         )
         Base.metadata.create_all(self._write_engine)
+        _add_missing_columns(self._write_engine)
         self._write = sessionmaker(self._write_engine, expire_on_commit=False)
         self._read = sessionmaker(self._read_engine, expire_on_commit=False)
 
@@ -317,6 +341,7 @@ class Store:
         attachments: list[str],
         request_hash: str,
         idempotency_key: str | None = None,
+        time_limit_s: float | None = None,
     ) -> tuple[Job, bool]:
         """Insert a QUEUED job; with a key already used, return (that job, False) or raise
         IdempotencyConflict when the earlier request differed."""
@@ -343,6 +368,7 @@ class Store:
                     created_at=now,
                     updated_at=now,
                     attempt=0,
+                    time_limit_s=time_limit_s,
                 )
                 s.add(row)
                 s.flush()

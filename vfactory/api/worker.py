@@ -9,9 +9,10 @@ attempt of a dead worker is never shown as the results. The child dies with its 
 (``PR_SET_PDEATHSIG`` on Linux, and a watchdog thread everywhere).
 
 A job ends early in one way only, ``Worker._stop_job`` (SIGTERM to the child's process group,
-SIGKILL a few seconds later): on cancel, when its wall-clock limit (``job_timeout_s``, or the job's
-lower ``timeout_s``) is exceeded, when its lease is lost, when the worker shuts down. Files the
-attempt wrote so far stay in its folder and are listed as the job's artifacts.
+SIGKILL a few seconds later): on cancel, when its wall-clock limit (the one recorded in the job
+at submission, lowered by this worker's own ``job_timeout_s``) is exceeded, when its lease is
+lost, when the worker shuts down. Files the attempt wrote so far stay in its folder and are listed
+as the job's artifacts.
 """
 
 from __future__ import annotations
@@ -252,7 +253,11 @@ class Worker:
         except kind_registry.KindUnavailable as exc:
             return self._finish(job, JobState.SYSTEM_ERROR, f"on worker {self.id}: {exc}")
         options = kind_registry.kind_options(job.options)
+        # the limit recorded at submission (what the service advertised), lowered by this
+        # worker's own; a job queued before limits were recorded gets the worker's and its option
         limit_s = kind_registry.time_limit_s(job.options, s.job_timeout_s)
+        if job.time_limit_s is not None:
+            limit_s = min(limit_s, job.time_limit_s)
         if self.cluster:
             options["cluster"] = self.cluster
         receiver, sender = self._ctx.Pipe(duplex=False)
