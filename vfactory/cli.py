@@ -11,6 +11,8 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from cluster.base import TaskFailed
+
 app = typer.Typer(
     name="vfactory",
     help=(
@@ -166,7 +168,7 @@ def simulate(
         None,
         "--cluster",
         envvar="VFACTORY_CLUSTER",
-        help="Where replications run: local (default), ray, tcp://…",
+        help="Where replications run: local[:N] (a process pool), ray, ray://HOST:10001, dask, tcp://HOST:8786; default: the layout's factory.cluster, else in this process",
     ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
 ) -> None:
@@ -228,7 +230,7 @@ def sweep(
     replications: int | None = typer.Option(None, "--replications", "-n", min=2, help="Per point."),
     out: Path | None = typer.Option(None, "--out", "-o", help="Output folder (default results/<name>/)."),
     cluster: str | None = typer.Option(
-        None, "--cluster", envvar="VFACTORY_CLUSTER", help="Where points run: local (default), ray, tcp://…"
+        None, "--cluster", envvar="VFACTORY_CLUSTER", help="Where points run: local[:N], ray, ray://HOST:10001, dask, tcp://HOST:8786; default: factory.cluster, else in this process"
     ),
     seed: int = typer.Option(0, "--design-seed", help="Seed of the lhs / sobol design."),
 ) -> None:
@@ -265,6 +267,8 @@ def sweep(
             )
     except LayoutError as exc:
         raise _user_error("a sweep point is not a valid layout:\n" + str(exc)) from None
+    except sweep_mod.SweepError as exc:
+        raise _user_error(str(exc)) from None
     finally:
         if executor is not None:
             executor.close()
@@ -278,9 +282,15 @@ def sweep(
     for c in [*specs, kpis[0], "95 % CI"]:
         table.add_column(escape(c))
     for _, row in df.head(30).iterrows():
-        ci = f"[{row[kpis[0] + '.ci_low']:.4g}, {row[kpis[0] + '.ci_high']:.4g}]" if row["error"] is None else row["error"]
-        table.add_row(*(str(row[c]) for c in specs), f"{row[kpis[0]]:.4g}" if row["error"] is None else "-", ci)
+        ok = not isinstance(row["error"], str)  # pandas may hold None or NaN for "no error"
+        lo, hi, value = row[kpis[0] + ".ci_low"], row[kpis[0] + ".ci_high"], row[kpis[0]]
+        number = ok and value is not None and value == value
+        ci = (f"[{lo:.4g}, {hi:.4g}]" if number and lo == lo and hi == hi else "-") if ok else escape(row["error"])
+        table.add_row(*(escape(str(row[c])) for c in specs), f"{value:.4g}" if number else "-", ci)
+    failed = int(df["error"].map(lambda e: isinstance(e, str)).sum())
     console.print(table)
+    if failed:
+        console.print(f"{failed} of {len(df)} points failed (their error is in the table and the CSV)")
     console.print(f"wrote {outdir / 'sweep.csv'}, sweep.parquet and sweep.png")
 
 
@@ -292,7 +302,7 @@ def recommend(
     replications: int | None = typer.Option(None, "--replications", "-n", min=2, help="Baseline replications."),
     trials: int | None = typer.Option(None, "--trials", min=1, help="Override the study's trial budget."),
     cluster: str | None = typer.Option(
-        None, "--cluster", envvar="VFACTORY_CLUSTER", help="Where work runs: local (default), ray, tcp://…"
+        None, "--cluster", envvar="VFACTORY_CLUSTER", help="Where work runs: local[:N], ray, ray://HOST:10001, dask, tcp://HOST:8786; default: factory.cluster, else in this process"
     ),
 ) -> None:
     """The main job: physics → baseline simulation → optimisation → schedule → report.
@@ -392,6 +402,11 @@ _register_subcommands()
 
 # Failures that are the user's input or environment, not a bug: a message and exit code 2.
 _USER_FAILURES = (ValueError, LookupError, OSError, UnicodeError, RecursionError, TimeoutError)
+# The same, as a remote task reports them (by type name: the classes live in the worker).
+_REMOTE_USER_FAILURES = {
+    "ValueError", "PhysicsError", "ParameterError", "LayoutError", "ExpressionError",
+    "TimeoutError", "KeyError", "FileNotFoundError",
+}
 
 
 def main() -> None:
@@ -403,6 +418,20 @@ def main() -> None:
     except KeyboardInterrupt:
         err_console.print("interrupted", highlight=False, markup=False)
         sys.exit(130)
+    except TaskFailed as exc:  # a task on a worker failed: its own error, not the transport's
+        if os.environ.get("VFACTORY_DEBUG"):
+            raise
+        err = exc.result.error
+        assert err is not None
+        if err.kind == "exception" and err.type in _REMOTE_USER_FAILURES:
+            err_console.print(f"error: {err.type}: {err.message}", highlight=False, markup=False, soft_wrap=True)
+            sys.exit(EXIT_USER_ERROR)
+        err_console.print(
+            f"internal error: a task failed on a worker ({err.kind}): {err}\n"
+            "(run again with VFACTORY_DEBUG=1 for the remote traceback, and report it)",
+            highlight=False, markup=False, soft_wrap=True,
+        )
+        sys.exit(1)
     except _USER_FAILURES as exc:
         if os.environ.get("VFACTORY_DEBUG"):
             raise

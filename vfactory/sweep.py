@@ -36,8 +36,17 @@ def sweep(
 ) -> pd.DataFrame:
     """Simulate every point (a dict of layout path -> value) and return the tidy KPI table."""
     kpis = list(kpis or DEFAULT_KPIS)
-    for p in points:  # fail fast, before anything runs, on a bad path or value
-        override(factory, p)
+    # Checked before anything runs: a point the layout refuses (a value out of range, a
+    # furnace colder than its soak level) becomes that point's error; a mistake shared by
+    # every point (a misspelt path) refuses the sweep, naming the first point.
+    refused: dict[int, str] = {}
+    for i, p in enumerate(points):
+        try:
+            override(factory, p)
+        except ValueError as exc:
+            refused[i] = f"point {i} {_describe(p)}: {exc}"
+    if points and len(refused) == len(points):
+        raise SweepError(f"every point is refused; the first: {refused[0]}")
     data = to_dict(factory)
     data.pop("study", None)
     reps = replications or factory.factory.replications
@@ -46,15 +55,25 @@ def sweep(
         for p in points
     ]
     rows: list[dict | None] = [None] * len(points)
+    for i, msg in refused.items():
+        rows[i] = _row(points[i], None, msg, kpis)
+    todo = [i for i in range(len(points)) if i not in refused]
+    done = len(refused)
     if executor is None:
-        for i, item in enumerate(items):
-            rows[i] = _row(points[i], evaluate_task(item), None, kpis)
+        for i in todo:
+            try:
+                rows[i] = _row(points[i], evaluate_task(items[i]), None, kpis)
+            except Exception as exc:  # that point's failure (as on a worker): the rest go on
+                rows[i] = _row(points[i], None, f"{type(exc).__name__}: {exc}", kpis)
+            done += 1
             if progress:
-                progress(i + 1, len(items))
+                progress(done, len(items))
     else:
-        for done, res in enumerate(executor.map(evaluate_task, items), start=1):
+        for res in executor.map(evaluate_task, [items[i] for i in todo]):
+            i = todo[res.index]
             err = None if res.error is None else str(res.error)
-            rows[res.index] = _row(points[res.index], res.value, err, kpis)
+            rows[i] = _row(points[i], res.value, err, kpis)
+            done += 1
             if progress:
                 progress(done, len(items))
     df = pd.DataFrame(rows)
@@ -62,6 +81,14 @@ def sweep(
     df["replications"] = reps
     df["seed"] = factory.factory.seed
     return df
+
+
+class SweepError(ValueError):
+    """A sweep that cannot run at all (every point refused by the layout)."""
+
+
+def _describe(point: dict[str, Any]) -> str:
+    return "(" + ", ".join(f"{k}={v}" for k, v in point.items()) + ")"
 
 
 def _row(point: dict, out: dict | None, error: str | None, kpis: list[str]) -> dict:
@@ -89,7 +116,9 @@ def plot(df: pd.DataFrame, params: list[str], kpi: str, path: Path) -> Path:
     fig, ax = plt.subplots(figsize=(7, 4.5))
     groups = df.groupby(others) if others else [((), df)]
     for key, g in list(groups)[:8]:
-        g = g.sort_values(x)
+        g = g[g[kpi].notna()].sort_values(x)  # failed points have no value: left out
+        if g.empty:
+            continue
         err = [g[kpi] - g[f"{kpi}.ci_low"], g[f"{kpi}.ci_high"] - g[kpi]]
         label = ", ".join(f"{o}={v}" for o, v in zip(others, key if isinstance(key, tuple) else (key,))) or None
         ax.errorbar(g[x], g[kpi], yerr=err, marker="o", capsize=3, label=label)

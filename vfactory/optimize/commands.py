@@ -32,7 +32,7 @@ def register(app: typer.Typer) -> None:
             None,
             "--cluster",
             envvar="VFACTORY_CLUSTER",
-            help="Where trials run: local (default), ray, tcp://…",
+            help="Where trials run: local[:N], ray, ray://HOST:10001, dask, tcp://HOST:8786; default: factory.cluster, else in this process",
         ),
         quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bar."),
     ) -> None:
