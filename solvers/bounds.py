@@ -178,3 +178,24 @@ def step_count_problem(end_s: float, dt_s: float, end_field: str) -> str | None:
         f"{number(MAX_TIME_STEPS)} steps ({_STEPS_WHY}); accepted: dt_s >= "
         f"{end_s / MAX_TIME_STEPS:g} s"
     )
+
+
+def check_step_count(
+    end_s: float, dt_s: float, end_time_s: float | None, max_time_s: float | None, tau_s: float
+) -> None:
+    """Refuse, before the time loop, a run whose horizon needs too many steps of ``dt_s``.
+
+    Validation checks this when the run's end is given; without one the horizon is 60 time
+    constants of the part, known only once its properties are (here, in the solver).
+    """
+    if end_time_s:
+        field = "end_time_s"
+    elif max_time_s:
+        field = "numerics.max_time_s"
+    else:
+        field = f"the default horizon (60 time constants of the part, {tau_s:.4g} s each)"
+    why = step_count_problem(end_s, dt_s, field)
+    if why:
+        from solvers.params import ParameterError
+
+        raise ParameterError(f"numerics.dt_s: {why}")

@@ -26,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from solvers import conduction, geometry
+from solvers.bounds import check_step_count
 from solvers.params import VERSIONS, HeatTreatmentParams, validate
 
 VERSION = VERSIONS["heat_treatment"]
@@ -231,6 +232,7 @@ def solve(params: dict[str, Any]) -> dict[str, Any]:
     tau = _time_scale(p, lc, props)
     dt = p.numerics.dt_s or tau / p.numerics.steps_per_time_constant
     end = p.end_time_s or p.numerics.max_time_s or 60 * tau
+    check_step_count(end, dt, p.end_time_s, p.numerics.max_time_s, tau)
     if p.end_time_s:  # land exactly on the requested end time
         dt = end / math.ceil(end / dt - 1e-9)
     amb = p.ambient_c

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from solvers import conduction
+from solvers.bounds import check_step_count
 from solvers.params import VERSIONS, GeometrySpec, MouldCoolingParams, validate
 
 VERSION = VERSIONS["mould_cooling"]
@@ -55,6 +56,7 @@ def solve(params: dict[str, Any]) -> dict[str, Any]:
         tau += props.rho * c0 * half / p.contact_conductance_w_m2k
     dt = p.numerics.dt_s or tau / p.numerics.steps_per_time_constant
     end = p.numerics.max_time_s or 60 * tau
+    check_step_count(end, dt, None, p.numerics.max_time_s, tau)
 
     spec = GeometrySpec(kind="plate", thickness_m=p.wall_thickness_m)
     dirichlet = p.contact_conductance_w_m2k is None

@@ -313,3 +313,16 @@ VALIDATION_CASES = [
 @pytest.mark.parametrize("solver, params", VALIDATION_CASES)
 def test_validation_cases_stay_inside_the_bounds(solver, params):
     solvers.SOLVERS[solver].validate(params)
+
+
+@pytest.mark.parametrize(("solver", "base", "dt_s"), [("heat_treatment", FURNACE, 0.01), ("mould_cooling", MOULD, 1e-6)])
+def test_tiny_step_without_an_end_is_refused_before_the_time_loop(solver, base, dt_s):
+    """No end given: the horizon is 60 time constants, known only in the solver. A 50 mm plate
+    (tau ~ rho c L / h ~ 900 s) in steps of 0.01 s, or a 2 mm wall (tau = L^2 / alpha = 10 s)
+    in steps of 1 us, would need millions of steps: refused at once, not solved for hours."""
+    from solvers.worker import solve_in_subprocess
+
+    params = _with(base, "numerics.dt_s", dt_s)
+    solvers.SOLVERS[solver].validate(params)  # the end is unknown to validation: accepted
+    with pytest.raises(ParameterError, match=r"numerics\.dt_s: .*default horizon .*exceed the limit"):
+        solve_in_subprocess(solver, params, timeout=120)
