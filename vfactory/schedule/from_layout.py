@@ -16,7 +16,14 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from vfactory.layout import SECONDS_PER, Distribution, Factory, Station
-from vfactory.schedule.problem import Job, Operation, Order, Problem, ProblemError, read_orders
+from vfactory.schedule.problem import (
+    Operation,
+    Order,
+    Problem,
+    ProblemError,
+    job_for,
+    read_orders,
+)
 
 MACHINE_SEPARATOR = "#"
 
@@ -115,16 +122,7 @@ def problem_from_layout(
             d = operation_time(factory, sname, o.product, o.quantity)
             n = factory.stations[sname].servers
             ops.append(Operation(tuple((machine_name(sname, i), d) for i in range(n))))
-        jobs.append(
-            Job(
-                id=o.id,
-                operations=tuple(ops),
-                product=o.product,
-                release=o.release,
-                due=o.due,
-                weight=o.weight,
-            )
-        )
+        jobs.append(job_for(o, ops))
     if not jobs:
         raise ProblemError("no orders to schedule")
     return Problem(

@@ -322,6 +322,18 @@ def _check_unique_ids(orders: Sequence[Order]) -> None:
         seen[o.id] = o.source
 
 
+def job_for(order: Order, operations: Iterable[Operation]) -> Job:
+    """The job of one order: its operations, with the order's product, dates and weight."""
+    return Job(
+        id=order.id,
+        operations=tuple(operations),
+        product=order.product,
+        release=order.release,
+        due=order.due,
+        weight=order.weight,
+    )
+
+
 def problem_from_orders(
     orders: Iterable[Order],
     routing: Routing,
@@ -343,19 +355,11 @@ def problem_from_orders(
                 f"{where}field 'product': unknown product {o.product!r}; "
                 f"the routing knows {sorted(routing)}"
             )
-        ops = []
-        for step in routing[o.product]:
-            ops.append(Operation(tuple((str(m), float(d) * o.quantity) for m, d in step)))
-        jobs.append(
-            Job(
-                id=o.id,
-                operations=tuple(ops),
-                product=o.product,
-                release=o.release,
-                due=o.due,
-                weight=o.weight,
-            )
-        )
+        ops = [
+            Operation(tuple((str(m), float(d) * o.quantity) for m, d in step))
+            for step in routing[o.product]
+        ]
+        jobs.append(job_for(o, ops))
     return Problem(jobs=tuple(jobs), machines=tuple(machines), setups=dict(setups or {}), name=name)
 
 
